@@ -1,0 +1,245 @@
+// larder beside its peers, in one run (see bench/README.md for the workloads and the latest table).
+//
+//   GetPut       Caffeine's GetPutBenchmark shape: 10,922 hot keys drawn from a scrambled
+//                Zipf(0.99) stream of 32,768 keys; cache of 32,768 entries, prefilled; each thread
+//                walks the stream from its own offset; mixes read100 / read75 / read0 (all puts
+//                update existing keys); 1, 2 and 4 threads.
+//   cache-aside  get; on a miss, put. 2^21 distinct keys, scrambled Zipf(0.99), capacity 131,072.
+//
+// Prints Google Benchmark's table, then Mops/s per peer, the ratios the issues target, and
+// PASS / FALL SHORT for each. Throughput is total across threads, wall-clock (UseRealTime).
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "larder/cache.h"
+#include "peers.h"
+#include "zipf.h"
+
+namespace larder_bench {
+namespace {
+
+class Larder {
+ public:
+  explicit Larder(std::size_t capacity) : cache_({.max_entries = capacity}) {}
+  std::optional<std::uint64_t> get(std::uint64_t k) { return cache_.get(k); }
+  void put(std::uint64_t k, std::uint64_t v) { cache_.put(k, v); }
+
+ private:
+  larder::Cache<std::uint64_t, std::uint64_t> cache_;
+};
+
+constexpr std::size_t kGetPutSize = 2 << 14;  // 32,768
+constexpr std::size_t kGetPutMask = kGetPutSize - 1;
+constexpr std::size_t kGetPutItems = kGetPutSize / 3;  // 10,922 hot keys
+constexpr std::size_t kAsideItems = std::size_t{1} << 21;
+constexpr std::size_t kAsideCapacity = 131'072;
+constexpr std::size_t kAsideStream = std::size_t{1} << 22;
+
+const std::vector<std::uint64_t>& getput_keys() {
+  static const auto keys = scrambled_zipf(kGetPutItems, kGetPutSize);
+  return keys;
+}
+const std::vector<std::uint64_t>& aside_keys() {
+  static const auto keys = scrambled_zipf(kAsideItems, kAsideStream, 0.99, 7);
+  return keys;
+}
+
+template <class Impl>
+Impl& getput_cache() {
+  static Impl* cache = [] {
+    auto* c = new Impl(kGetPutSize);
+    for (std::uint64_t k : getput_keys()) c->put(k, k);
+    return c;
+  }();
+  return *cache;
+}
+
+template <class Impl>
+Impl& aside_cache() {
+  static Impl* cache = new Impl(kAsideCapacity);
+  return *cache;
+}
+
+template <class Impl, int kReadPercent>
+void BM_GetPut(benchmark::State& state) {
+  Impl& cache = getput_cache<Impl>();
+  const std::uint64_t* keys = getput_keys().data();
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * (kGetPutSize / 4) + 17;
+  for (auto _ : state) {
+    const std::uint64_t k = keys[i & kGetPutMask];
+    bool read;
+    if constexpr (kReadPercent == 100) {
+      read = true;
+    } else if constexpr (kReadPercent == 75) {
+      read = (i & 3) != 0;
+    } else {
+      read = false;
+    }
+    if (read) {
+      benchmark::DoNotOptimize(cache.get(k));
+    } else {
+      cache.put(k, i);
+    }
+    ++i;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+template <class Impl>
+void BM_CacheAside(benchmark::State& state) {
+  Impl& cache = aside_cache<Impl>();
+  const std::vector<std::uint64_t>& keys = aside_keys();
+  const std::size_t mask = keys.size() - 1;
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * (keys.size() / 4);
+  std::int64_t hits = 0;
+  for (auto _ : state) {
+    const std::uint64_t k = keys[i++ & mask];
+    if (auto v = cache.get(k)) {
+      benchmark::DoNotOptimize(*v);
+      ++hits;
+    } else {
+      cache.put(k, k);
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["hit%"] = benchmark::Counter(
+      100.0 * static_cast<double>(hits) / static_cast<double>(state.iterations()),
+      benchmark::Counter::kAvgThreads);
+}
+
+// ---- registration ----
+
+template <class Impl>
+void register_impl(const std::string& name, bool getput_threads, bool aside) {
+  const std::vector<int> threads = getput_threads ? std::vector<int>{1, 2, 4} : std::vector<int>{1};
+  auto add = [&](const std::string& full, void (*fn)(benchmark::State&)) {
+    auto* b = benchmark::RegisterBenchmark(full.c_str(), fn);
+    for (int t : threads) b->Threads(t);
+    b->UseRealTime();
+  };
+  add("getput/" + name + "/read100", &BM_GetPut<Impl, 100>);
+  add("getput/" + name + "/read75", &BM_GetPut<Impl, 75>);
+  add("getput/" + name + "/read0", &BM_GetPut<Impl, 0>);
+  if (aside) add("cacheaside/" + name, &BM_CacheAside<Impl>);
+}
+
+// ---- results and ratios ----
+
+struct Result {
+  double mops = 0;
+  double hit_percent = -1;
+};
+std::map<std::string, Result> g_results;  // "getput/larder/read100@2"
+
+class CollectingReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
+      std::string name = r.run_name.function_name;
+      Result res;
+      auto it = r.counters.find("items_per_second");
+      if (it != r.counters.end()) res.mops = it->second.value / 1e6;
+      auto h = r.counters.find("hit%");
+      if (h != r.counters.end()) res.hit_percent = h->second.value;
+      g_results[name + "@" + std::to_string(r.threads)] = res;
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+};
+
+double mops(const std::string& key) {
+  auto it = g_results.find(key);
+  return it == g_results.end() ? 0.0 : it->second.mops;
+}
+
+void print_summary() {
+  const char* impls[] = {"larder", "mutex-lru", "tbb-lru", "libcuckoo", "flat_hash_map"};
+  std::printf("\n== GetPut, Mops/s (total across threads)\n");
+  std::printf("%-8s %-7s", "mix", "threads");
+  for (const char* n : impls) std::printf(" %13s", n);
+  std::printf("   larder/libcuckoo  larder/mutex-lru\n");
+  for (const char* mix : {"read100", "read75", "read0"}) {
+    for (int t : {1, 2, 4}) {
+      std::printf("%-8s %-7d", mix, t);
+      for (const char* n : impls) {
+        const double m = mops(std::string("getput/") + n + "/" + mix + "@" + std::to_string(t));
+        if (m > 0) {
+          std::printf(" %13.1f", m);
+        } else {
+          std::printf(" %13s", "-");
+        }
+      }
+      const std::string suffix = std::string("/") + mix + "@" + std::to_string(t);
+      const double l = mops("getput/larder" + suffix);
+      std::printf("   %16.2f  %16.2f\n", l / mops("getput/libcuckoo" + suffix),
+                  l / mops("getput/mutex-lru" + suffix));
+    }
+  }
+  std::printf("\n== Cache-aside (2^21 Zipf keys, capacity 131,072), Mops/s [hit %%]\n");
+  std::printf("%-7s", "threads");
+  for (const char* n : {"larder", "mutex-lru", "tbb-lru"}) std::printf(" %20s", n);
+  std::printf("   larder/mutex-lru\n");
+  for (int t : {1, 2, 4}) {
+    std::printf("%-7d", t);
+    for (const char* n : {"larder", "mutex-lru", "tbb-lru"}) {
+      auto it = g_results.find(std::string("cacheaside/") + n + "@" + std::to_string(t));
+      if (it == g_results.end()) {
+        std::printf(" %20s", "-");
+      } else if (std::string(n) == "tbb-lru") {
+        std::printf(" %11.1f [loads]", it->second.mops);  // tbb loads inside get: no hit count
+      } else {
+        std::printf(" %11.1f [%5.2f%%]", it->second.mops, it->second.hit_percent);
+      }
+    }
+    std::printf("   %16.2f\n",
+                mops("cacheaside/larder@" + std::to_string(t)) /
+                    mops("cacheaside/mutex-lru@" + std::to_string(t)));
+  }
+
+  std::printf("\n== Targets (ratios from this run)\n");
+  auto target = [](const char* what, double ratio, double goal) {
+    std::printf("  %-62s %6.2fx  (target >= %.2fx)  %s\n", what, ratio, goal,
+                ratio >= goal ? "PASS" : "FALL SHORT");
+  };
+  target("GetPut read100, 2 threads: larder / libcuckoo 2 threads",
+         mops("getput/larder/read100@2") / mops("getput/libcuckoo/read100@2"), 1.5);
+  target("GetPut read100, 2 threads: larder / flat_hash_map 1 thread",
+         mops("getput/larder/read100@2") / mops("getput/flat_hash_map/read100@1"), 0.66);
+  target("cache-aside, 2 threads: larder / mutex LRU 2 threads",
+         mops("cacheaside/larder@2") / mops("cacheaside/mutex-lru@2"), 3.0);
+  auto hl = g_results.find("cacheaside/larder@1");
+  auto he = g_results.find("cacheaside/mutex-lru@1");
+  if (hl != g_results.end() && he != g_results.end()) {
+    const double diff = hl->second.hit_percent - he->second.hit_percent;
+    std::printf("  %-62s %+6.2f pp (target within 0.5 pp)  %s\n",
+                "cache-aside hit ratio, 1 thread: larder - exact LRU (mutex LRU)", diff,
+                (diff <= 0.5 && diff >= -0.5) ? "PASS" : "FALL SHORT");
+  }
+}
+
+}  // namespace
+}  // namespace larder_bench
+
+int main(int argc, char** argv) {
+  using namespace larder_bench;
+  register_impl<Larder>("larder", true, true);
+  register_impl<MutexLru>("mutex-lru", true, true);
+  register_impl<TbbLru>("tbb-lru", true, true);
+  register_impl<Cuckoo>("libcuckoo", true, false);
+  register_impl<FlatMap>("flat_hash_map", false, false);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  CollectingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  print_summary();
+  return 0;
+}

@@ -1,0 +1,525 @@
+// larder/cache.h — `larder::Cache<K, V>`: a thread-safe, sharded TTL + LRU in-process cache.
+//
+//   #include <larder/cache.h>
+//   using namespace std::chrono_literals;
+//
+//   larder::Cache<std::string, User> users({.name = "users", .max_entries = 100'000,
+//                                           .default_ttl = 5min});
+//   users.put("u:1", u);                              // default TTL
+//   users.put("u:1", u, {.ttl = 30s, .tags = {"user:1"}});
+//   std::optional<User> a = users.get("u:1");         // counts hit/miss, refreshes recency
+//   std::optional<User> b = users.peek("u:1");        // no stats, no recency change
+//   auto r = users.lookup("u:1");                     // r.value, r.hit, r.age -> X-Cache(-Age)
+//   users.erase("u:1"); users.erase_prefix("u:"); users.invalidate_tag("user:1");
+//   larder::Stats s = users.stats();                  // s.hits, s.misses, s.hit_rate(), ...
+//
+// THREAD SAFETY. Every member function may be called concurrently from any number of threads.
+// Values are returned by copy (std::optional<V>); no reference into the cache ever escapes a
+// shard lock. Callbacks that run under a shard lock (erase_if's predicate, the key's hash and
+// equality) must not call back into the same cache. The destructor must not race with other calls
+// on the same cache, but it is safe while the background sweep runs: it waits for the sweep.
+//
+// WHEN EXPIRY HAPPENS. An entry put at time t with TTL d is returned by reads at times < t + d and
+// never at or after t + d. With expire_after_access = a, every get/lookup/put also moves that
+// entry's deadline to min(t + d, now + a). An expired entry is reclaimed (memory freed, listener
+// called with kExpired, Stats::expirations counted) by whichever comes first:
+//   * a get/lookup/put/erase of that key,
+//   * a put into the same shard (each put reclaims up to 8 expired entries of its shard),
+//   * cleanup(), or the background sweep (Options::background_cleanup, default every 1 s),
+//     which reclaims in slices of at most 256 entries per lock hold.
+// peek() and contains() never reclaim; size() and bytes() count expired entries until reclaimed.
+//
+// WHEN LISTENERS RUN. Options::on_removal is called once per entry that leaves the cache, with
+// the cause, after the shard lock is released, on the thread of the operation that removed it:
+//   * kReplaced  by put() over a live entry (with the old value);
+//   * kExplicit  by erase, erase_if, erase_prefix, invalidate_tag and clear();
+//   * kExpired   by whatever reclaims the entry (see above) — the sweeper thread included;
+//   * kEvicted   by the put() that went over max_entries / max_bytes.
+// It does NOT run for the destructor, and not for a put refused with an exception.
+//
+// ERRORS. A zero or negative TTL throws larder::InvalidArgument; a value heavier than max_bytes
+// throws larder::ValueTooLarge. The cache is unchanged when an operation throws.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "larder/clock.h"
+#include "larder/detail/mutex.h"
+#include "larder/detail/shard.h"
+#include "larder/detail/sweeper.h"
+#include "larder/errors.h"
+#include "larder/hash.h"
+#include "larder/options.h"
+#include "larder/stats.h"
+
+namespace larder {
+
+/// What lookup() returns: the value if present, and what a service puts in X-Cache/X-Cache-Age.
+template <class V>
+struct LookupResult {
+  std::optional<V> value;     ///< The value, if the key was present and not expired.
+  bool hit = false;           ///< value.has_value(): "X-Cache: HIT" vs "MISS".
+  Duration age = Duration{};  ///< Time since the entry was put (zero on a miss): X-Cache-Age.
+  explicit operator bool() const noexcept { return hit; }
+};
+
+namespace detail {
+
+template <class K, class Hash, class Eq>
+inline constexpr bool kTransparentStringKey =
+    std::same_as<K, std::string> &&
+    (std::is_invocable_v<const Hash&, std::string_view, std::uint64_t> ||
+     std::is_invocable_v<const Hash&, std::string_view>) &&
+    (std::same_as<Eq, std::equal_to<std::string>> || std::same_as<Eq, std::equal_to<>> ||
+     requires { typename Eq::is_transparent; });
+
+/// Equality used inside the index: std::equal_to<std::string> becomes transparent.
+template <class K, class Eq>
+using IndexEq = std::conditional_t<std::same_as<K, std::string> &&
+                                       std::same_as<Eq, std::equal_to<std::string>>,
+                                   std::equal_to<>, Eq>;
+
+std::uint64_t instance_seed(const void* self) noexcept;
+
+}  // namespace detail
+
+/// A thread-safe, sharded cache with per-entry TTL, LRU eviction by entry count and/or weight,
+/// tags, and statistics. See the file comment for thread safety, expiry and listener timing.
+///
+/// K: copyable (or movable) and hashable via larder::Hash<K> (or the `Hash` argument).
+/// V: copy-constructible (reads return copies).
+/// Not copyable or movable (the background sweeper refers to it); hold it in a unique_ptr to move.
+template <class K, class V, class Hash = larder::Hash<K>, class Eq = std::equal_to<K>>
+class Cache {
+ public:
+  using key_type = K;
+  using mapped_type = V;
+  using Options = larder::Options<K, V>;
+  /// What lookups take: std::string_view for std::string keys (so "literal", std::string and
+  /// string_view all look up without allocating), const K& otherwise.
+  using key_view =
+      std::conditional_t<detail::kTransparentStringKey<K, Hash, Eq>, std::string_view, const K&>;
+
+  /// Builds a cache. Throws larder::InvalidArgument (naming the field) for invalid options.
+  explicit Cache(Options options = {}, Hash hash = Hash(), Eq eq = Eq())
+      : options_(std::move(options)), hash_(std::move(hash)), eq_(make_key_eq(std::move(eq))) {
+    options_.validate();
+    seed_ = detail::instance_seed(this);
+    clock_ = options_.clock.get();
+    access_ttl_ = options_.expire_after_access.count();
+    const std::size_t n = options_.shards ? options_.shards : auto_shards(options_);
+    shards_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      shards_.push_back(std::make_unique<ShardT>(&hash_, &eq_, seed_, &totals_));
+    }
+    if (options_.background_cleanup.count() > 0) {
+      sweeper_id_ =
+          detail::Sweeper::instance().add(options_.background_cleanup, [this] { cleanup(); });
+    }
+  }
+
+  /// Destroys all entries without calling on_removal. Waits for a background sweep in progress.
+  ~Cache() {
+    if (sweeper_id_) detail::Sweeper::instance().remove(sweeper_id_);
+  }
+
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  /// The value for `key`, or nullopt. Counts a hit or a miss, marks the entry most recently used
+  /// and (with expire_after_access) extends its life. Reclaims the entry if it has expired.
+  /// O(1) expected.
+  std::optional<V> get(key_view key) {
+    std::optional<V> result;
+    read(key, [&](const V& v, std::int64_t, detail::LazyNow&) { result.emplace(v); });
+    return result;
+  }
+
+  /// Like get(), plus the entry's age (time since its put): the data behind X-Cache: HIT|MISS and
+  /// X-Cache-Age.
+  LookupResult<V> lookup(key_view key) {
+    LookupResult<V> r;
+    read(key, [&](const V& v, std::int64_t written, detail::LazyNow& now) {
+      r.value.emplace(v);
+      r.hit = true;
+      r.age = Duration{std::max<std::int64_t>(0, now() - written)};
+    });
+    return r;
+  }
+
+  /// The value for `key`, or nullopt, with no side effect: no stats, no recency change, no
+  /// reclaiming (an expired entry is simply not returned). O(1) expected.
+  std::optional<V> peek(key_view key) const {
+    std::optional<V> result;
+    inspect(key, [&](const V& v) { result.emplace(v); });
+    return result;
+  }
+
+  /// Whether a live (unexpired) entry exists for `key`. No stats, no recency change.
+  bool contains(key_view key) const {
+    bool found = false;
+    inspect(key, [&](const V&) { found = true; });
+    return found;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes
+
+  /// Stores `value` under `key` as the most recently used entry, replacing any previous value
+  /// (listener: kReplaced), with `opts.ttl` (default: Options::default_ttl) and `opts.tags`.
+  /// Then evicts least recently used entries while over max_entries / max_bytes.
+  /// Throws InvalidArgument for a zero/negative ttl and ValueTooLarge for a value heavier than
+  /// max_bytes; the cache is unchanged then. O(1) expected, plus O(log n) with a TTL.
+  void put(K key, V value, PutOptions opts = {}) {
+    store(std::move(key), std::move(value), std::move(opts), /*only_if_absent=*/false);
+  }
+
+  /// Stores `value` only if no live entry exists for `key`; returns whether it stored. An existing
+  /// entry is left as it is (no recency change, no stats). Same errors as put().
+  bool put_if_absent(K key, V value, PutOptions opts = {}) {
+    return store(std::move(key), std::move(value), std::move(opts), /*only_if_absent=*/true);
+  }
+
+  /// Removes `key`; returns whether a live entry was removed (listener: kExplicit).
+  bool erase(key_view key) {
+    const std::uint64_t h = hash_of(key);
+    ShardT& s = shard_for(h);
+    detail::LazyNow now(clock_);
+    Batch batch;
+    bool removed = false;
+    {
+      detail::MutexLock lock(s.mu);
+      const std::uint32_t i = s.find_live({key, h}, now, batch_ptr(batch));
+      if (i != detail::kNil) {
+        s.remove(i, RemovalCause::kExplicit, batch_ptr(batch));
+        removed = true;
+      }
+    }
+    notify(batch);
+    return removed;
+  }
+
+  /// Removes every live entry for which pred(const K&, const V&) returns true; returns how many.
+  /// pred runs under a shard lock: it must not call this cache. O(entries).
+  template <class Pred>
+    requires std::predicate<Pred&, const K&, const V&>
+  std::size_t erase_if(Pred pred) {
+    std::size_t n = 0;
+    for (auto& sp : shards_) {
+      ShardT& s = *sp;
+      detail::LazyNow now(clock_);
+      Batch batch;
+      try {
+        detail::MutexLock lock(s.mu);
+        n += s.remove_if(pred, now, batch_ptr(batch));
+      } catch (...) {
+        notify(batch);  // what was removed before pred threw is still reported
+        throw;
+      }
+      notify(batch);
+    }
+    return n;
+  }
+
+  /// Removes every live entry whose key starts with `prefix`; returns how many. String-like keys
+  /// only. O(entries).
+  std::size_t erase_prefix(std::string_view prefix)
+    requires std::convertible_to<const K&, std::string_view>
+  {
+    return erase_if([prefix](const K& k, const V&) {
+      return std::string_view(k).substr(0, prefix.size()) == prefix;
+    });
+  }
+
+  /// Removes every entry put with `tag` among its PutOptions::tags; returns how many.
+  /// O(shards + entries with that tag).
+  std::size_t invalidate_tag(std::string_view tag) {
+    std::size_t n = 0;
+    for (auto& sp : shards_) {
+      ShardT& s = *sp;
+      Batch batch;
+      {
+        detail::MutexLock lock(s.mu);
+        n += s.remove_tagged(tag, batch_ptr(batch));
+      }
+      notify(batch);
+    }
+    return n;
+  }
+
+  /// Removes every entry (listener: kExplicit for each; counted as explicit removals).
+  void clear() {
+    for (auto& sp : shards_) {
+      ShardT& s = *sp;
+      Batch batch;
+      {
+        detail::MutexLock lock(s.mu);
+        s.remove_all(batch_ptr(batch));
+      }
+      notify(batch);
+    }
+  }
+
+  /// Reclaims every entry expired by now, shard by shard, at most 256 per lock hold; returns how
+  /// many. What the background sweep runs. O(expired · log n).
+  std::size_t cleanup() {
+    detail::LazyNow clock_now(clock_);
+    const std::int64_t now = clock_now();
+    std::size_t total = 0;
+    for (auto& sp : shards_) {
+      ShardT& s = *sp;
+      std::size_t n;
+      do {
+        Batch batch;
+        {
+          detail::MutexLock lock(s.mu);
+          n = s.expire(now, kCleanupSlice, batch_ptr(batch));
+        }
+        notify(batch);
+        total += n;
+      } while (n == kCleanupSlice);
+    }
+    return total;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Observers
+
+  /// Entries held, including expired ones not reclaimed yet. O(1).
+  std::size_t size() const noexcept {
+    return static_cast<std::size_t>(totals_.entries.load(std::memory_order_relaxed));
+  }
+  /// Sum of the held entries' weights (see Options::weigher). O(1).
+  std::size_t bytes() const noexcept {
+    return static_cast<std::size_t>(totals_.bytes.load(std::memory_order_relaxed));
+  }
+  /// A snapshot of the counters (see larder/stats.h). O(shards).
+  Stats stats() const {
+    Stats st;
+    for (const auto& sp : shards_) {
+      ShardT& s = *sp;
+      detail::MutexLock lock(s.mu);
+      const detail::ShardCounters c = s.counters();
+      st.hits += c.hits;
+      st.misses += c.misses;
+      st.puts += c.puts;
+      st.updates += c.updates;
+      st.evictions += c.evictions;
+      st.evicted_bytes += c.evicted_bytes;
+      st.expirations += c.expirations;
+      st.explicit_removals += c.explicit_removals;
+    }
+    st.listener_errors = listener_errors_.load(std::memory_order_relaxed);
+    st.size = size();
+    st.bytes = bytes();
+    st.capacity = options_.max_entries;
+    st.capacity_bytes = options_.max_bytes;
+    return st;
+  }
+  /// Zeroes every counter (size and bytes stay what they are).
+  void reset_stats() {
+    for (auto& sp : shards_) {
+      ShardT& s = *sp;
+      detail::MutexLock lock(s.mu);
+      s.reset_counters();
+    }
+    listener_errors_.store(0, std::memory_order_relaxed);
+  }
+
+  /// Options::name.
+  const std::string& name() const noexcept { return options_.name; }
+  /// The options this cache was built with.
+  const Options& options() const noexcept { return options_; }
+  /// Number of shards in use (Options::shards, or the auto choice).
+  std::size_t shard_count() const noexcept { return shards_.size(); }
+
+  /// The shard count Options::shards = 0 picks for `o` on this machine.
+  static std::size_t auto_shards(const Options& o) noexcept {
+    const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
+    std::size_t n = std::min<std::size_t>(64, std::bit_ceil(4 * hw));
+    if (o.max_entries) n = std::min(n, std::max<std::size_t>(1, std::bit_floor(o.max_entries / 1024)));
+    if (o.max_bytes) {
+      n = std::min(n, std::max<std::size_t>(1, std::bit_floor(o.max_bytes / (64 * 1024))));
+    }
+    return n;
+  }
+
+ private:
+  using KeyEq = detail::IndexEq<K, Eq>;
+  using ShardT = detail::Shard<K, V, Hash, KeyEq, key_view>;
+  using Batch = detail::RemovalBatch<K, V>;
+  static constexpr std::size_t kCleanupSlice = 256;
+  static constexpr std::size_t kExpirePerPut = 8;
+
+  static KeyEq make_key_eq(Eq&& eq) {
+    if constexpr (std::same_as<KeyEq, Eq>) {
+      return std::move(eq);
+    } else {
+      return KeyEq{};
+    }
+  }
+  std::uint64_t hash_of(key_view key) const noexcept {
+    return detail::seeded_hash(hash_, key, seed_);
+  }
+  ShardT& shard_for(std::uint64_t h) const noexcept {
+    return *shards_[shard_index(h)];
+  }
+  std::size_t shard_index(std::uint64_t h) const noexcept {
+    return static_cast<std::size_t>(((h >> 32) * shards_.size()) >> 32);
+  }
+  Batch* batch_ptr(Batch& b) const noexcept { return options_.on_removal ? &b : nullptr; }
+
+  /// get/lookup: finds the live entry, counts, touches, and hands it to `on_hit` under the lock.
+  template <class OnHit>
+  void read(key_view key, OnHit&& on_hit) {
+    const std::uint64_t h = hash_of(key);
+    ShardT& s = shard_for(h);
+    detail::LazyNow now(clock_);
+    Batch batch;
+    {
+      detail::MutexLock lock(s.mu);
+      const std::uint32_t i = s.find_live({key, h}, now, batch_ptr(batch));
+      if (i == detail::kNil) {
+        s.count_miss();
+      } else {
+        s.count_hit();
+        s.touch(i, now, access_ttl_);
+        on_hit(s.value(i), s.written(i), now);
+      }
+    }
+    notify(batch);
+  }
+
+  /// peek/contains: hands the unexpired entry to `f` under the lock; changes nothing.
+  template <class F>
+  void inspect(key_view key, F&& f) const {
+    const std::uint64_t h = hash_of(key);
+    ShardT& s = shard_for(h);
+    detail::LazyNow now(clock_);
+    detail::MutexLock lock(s.mu);
+    const std::uint32_t i = s.find_unexpired({key, h}, now);
+    if (i != detail::kNil) f(s.value(i));
+  }
+
+  bool store(K&& key, V&& value, PutOptions&& opts, bool only_if_absent) {
+    opts.validate();
+    const std::size_t weight =
+        options_.weigher ? options_.weigher(key, value) : default_weight(key, value);
+    check_weight(weight);
+    const std::uint64_t h = hash_of(key);
+    const std::size_t home = shard_index(h);
+    ShardT& s = *shards_[home];
+    detail::LazyNow now(clock_);
+    const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now());
+    Batch batch;
+    Batch* out = batch_ptr(batch);
+    bool stored = false;
+    {
+      detail::MutexLock lock(s.mu);
+      std::uint32_t i = s.find_live({key, h}, now, out);
+      if (i == detail::kNil || !only_if_absent) {
+        if (i != detail::kNil) {
+          s.replace(i, std::move(value), meta, std::move(opts.tags), out);
+        } else {
+          i = s.insert(h, std::move(key), std::move(value), meta, std::move(opts.tags));
+        }
+        // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
+        s.expire(meta.written, kExpirePerPut, out);
+        while (over_bounds() && s.evict_lru(i, out)) {
+        }
+        stored = true;
+      }
+    }
+    if (stored && over_bounds()) evict_elsewhere(home, out);
+    notify(batch);
+    return stored;
+  }
+
+  /// After a put whose own shard had nothing left to evict: evicts from the other shards.
+  void evict_elsewhere(std::size_t from, Batch* out) {
+    for (std::size_t k = 1; k < shards_.size() && over_bounds(); ++k) {
+      ShardT& s = *shards_[(from + k) % shards_.size()];
+      detail::MutexLock lock(s.mu);
+      while (over_bounds() && s.evict_lru(detail::kNil, out)) {
+      }
+    }
+  }
+
+  bool over_bounds() const noexcept {
+    return (options_.max_entries &&
+            totals_.entries.load(std::memory_order_relaxed) >
+                static_cast<std::int64_t>(options_.max_entries)) ||
+           (options_.max_bytes && totals_.bytes.load(std::memory_order_relaxed) >
+                                      static_cast<std::int64_t>(options_.max_bytes));
+  }
+
+  void check_weight(std::size_t weight) const {
+    if (options_.max_bytes && weight > options_.max_bytes) {
+      throw ValueTooLarge("larder: value of " + std::to_string(weight) +
+                          " bytes exceeds Options.max_bytes (" +
+                          std::to_string(options_.max_bytes) + " bytes)" + cache_label());
+    }
+    if (weight > std::numeric_limits<std::uint32_t>::max()) {
+      throw ValueTooLarge("larder: value of " + std::to_string(weight) +
+                          " bytes exceeds the per-entry limit of 4294967295 bytes" + cache_label());
+    }
+  }
+  std::string cache_label() const {
+    return options_.name.empty() ? std::string() : " in cache \"" + options_.name + "\"";
+  }
+
+  detail::EntryMeta make_meta(const std::optional<Duration>& ttl, std::uint32_t weight,
+                              std::int64_t now) const noexcept {
+    const Duration d = ttl ? *ttl : options_.default_ttl;
+    const bool immortal = d == kNoExpiry;
+    const std::int64_t write_deadline =
+        (immortal || d.count() == 0) ? detail::kNever : ShardT::saturating_add(now, d.count());
+    std::int64_t expires = write_deadline;
+    if (access_ttl_ > 0 && !immortal) {
+      expires = std::min(expires, ShardT::saturating_add(now, access_ttl_));
+    }
+    return {now, write_deadline, expires, weight, immortal};
+  }
+
+  void notify(Batch& batch) {
+    for (auto& r : batch) {
+      try {
+        options_.on_removal(r.key, r.value, r.cause);
+      } catch (...) {
+        listener_errors_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+
+  Options options_;
+  Hash hash_;
+  KeyEq eq_;
+  std::uint64_t seed_ = 0;
+  const Clock* clock_ = nullptr;
+  std::int64_t access_ttl_ = 0;
+  detail::Totals totals_;
+  std::vector<std::unique_ptr<ShardT>> shards_;
+  std::atomic<std::uint64_t> listener_errors_{0};
+  detail::Sweeper::Id sweeper_id_ = 0;
+};
+
+}  // namespace larder

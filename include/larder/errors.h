@@ -1,0 +1,26 @@
+// larder/errors.h — the exceptions larder throws.
+//
+// larder throws only for caller errors it can name precisely; every message names the field or
+// the limit involved and the offending value. When an operation throws, the cache is unchanged.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace larder {
+
+/// A bad option or argument: a negative TTL, an out-of-range shard count, ... The message names
+/// the field, e.g. "larder: PutOptions.ttl must be positive or larder::kNoExpiry (got -1s)".
+class InvalidArgument : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// A value whose weight exceeds what the cache may hold (Options::max_bytes). The put is refused
+/// and whatever was cached under that key before stays cached.
+class ValueTooLarge : public std::length_error {
+ public:
+  using std::length_error::length_error;
+};
+
+}  // namespace larder

@@ -1,0 +1,105 @@
+// larder/hash.h — key hashing: `larder::Hash<K>`, the customization point for key types.
+//
+// A cache hashes each key once, with a 64-bit seed drawn at random per cache instance (so keys
+// chosen by an attacker cannot be aimed at one shard or one bucket), and uses that hash both to
+// pick the shard and inside the shard's index.
+//
+// Built in:
+//   * integers and enums: XXH3 of the value's 8 bytes (a strong mix, seeded);
+//   * std::string and std::string_view: XXH3 of the bytes. Hash<std::string> is transparent: it
+//     also accepts std::string_view and const char*, so a Cache<std::string, V> looks keys up
+//     without allocating;
+//   * any other type with a usable std::hash: std::hash's result, mixed with the seed.
+//
+// For your own key type, specialize `larder::Hash` with a call operator taking (key, seed):
+//
+//   template <> struct larder::Hash<OrderId> {
+//     std::uint64_t operator()(const OrderId& id, std::uint64_t seed) const noexcept {
+//       return larder::hash_bytes(&id.value, sizeof id.value, seed);
+//     }
+//   };
+//
+// A custom `Hash` template argument may also be a plain hasher `size_t(const K&)` (std::hash
+// style); its result is then mixed with the seed.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+
+namespace larder {
+
+/// XXH3-64 of `len` bytes at `data`, seeded.
+inline std::uint64_t hash_bytes(const void* data, std::size_t len, std::uint64_t seed) noexcept {
+  return XXH3_64bits_withSeed(data, len, seed);
+}
+
+/// Mixes a 64-bit value with a seed (XXH3 of its 8 bytes).
+inline std::uint64_t hash_u64(std::uint64_t x, std::uint64_t seed) noexcept {
+  return XXH3_64bits_withSeed(&x, sizeof x, seed);
+}
+
+namespace detail {
+template <class K>
+concept StdHashable = requires(const K& k) {
+  { std::hash<K>{}(k) } -> std::convertible_to<std::size_t>;
+};
+}  // namespace detail
+
+/// Seeded 64-bit hash of a key. The primary template covers types with std::hash; specialize it
+/// for other key types (see the file comment).
+template <class K>
+struct Hash {
+  static_assert(detail::StdHashable<K>,
+                "larder::Hash<K>: K has no std::hash; specialize larder::Hash<K> with "
+                "std::uint64_t operator()(const K&, std::uint64_t seed) const");
+  std::uint64_t operator()(const K& key, std::uint64_t seed) const noexcept {
+    return hash_u64(static_cast<std::uint64_t>(std::hash<K>{}(key)), seed);
+  }
+};
+
+template <class K>
+  requires std::is_integral_v<K> || std::is_enum_v<K>
+struct Hash<K> {
+  std::uint64_t operator()(K key, std::uint64_t seed) const noexcept {
+    return hash_u64(static_cast<std::uint64_t>(key), seed);
+  }
+};
+
+template <>
+struct Hash<std::string_view> {
+  using is_transparent = void;
+  std::uint64_t operator()(std::string_view key, std::uint64_t seed) const noexcept {
+    return hash_bytes(key.data(), key.size(), seed);
+  }
+};
+
+template <>
+struct Hash<std::string> : Hash<std::string_view> {};
+
+namespace detail {
+
+/// Calls a hasher either as hash(key, seed) (larder style) or as hash(key) (std::hash style,
+/// mixed with the seed).
+template <class H, class Q>
+std::uint64_t seeded_hash(const H& h, const Q& key, std::uint64_t seed) noexcept {
+  if constexpr (std::is_invocable_r_v<std::uint64_t, const H&, const Q&, std::uint64_t>) {
+    return h(key, seed);
+  } else {
+    static_assert(std::is_invocable_r_v<std::size_t, const H&, const Q&>,
+                  "larder: the Hash argument must be callable as hash(key, seed) or hash(key)");
+    return hash_u64(static_cast<std::uint64_t>(h(key)), seed);
+  }
+}
+
+}  // namespace detail
+}  // namespace larder

@@ -1,0 +1,169 @@
+// larder/options.h — how a cache is configured: `larder::Options<K, V>` and `larder::PutOptions`.
+//
+//   larder::Cache<std::string, User> users({.name = "users",
+//                                           .max_entries = 100'000,
+//                                           .default_ttl = 5min});
+//   users.put("u:1", u, {.ttl = 30s, .tags = {"user:1"}});
+//
+// Every field has a default; `Options::validate()` (called by the Cache constructor) throws
+// larder::InvalidArgument with a message naming the field when a value is out of range.
+// Field order is part of the API (designated initializers depend on it): new fields are appended.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "larder/clock.h"
+#include "larder/detail/format.h"
+#include "larder/errors.h"
+
+namespace larder {
+
+/// TTL meaning "this entry never expires" (neither by TTL nor by expire_after_access).
+inline constexpr Duration kNoExpiry = Duration::max();
+
+/// Why an entry left the cache, as passed to Options::on_removal.
+enum class RemovalCause {
+  kExplicit,  ///< erase, erase_if, erase_prefix, invalidate_tag or clear.
+  kReplaced,  ///< put() stored a new value under the same key (the old value is passed).
+  kExpired,   ///< its TTL or expire_after_access ran out.
+  kEvicted,   ///< removed to stay within max_entries / max_bytes (least recently used first).
+};
+
+/// "explicit", "replaced", "expired", "evicted".
+constexpr std::string_view to_string(RemovalCause c) noexcept {
+  switch (c) {
+    case RemovalCause::kExplicit:
+      return "explicit";
+    case RemovalCause::kReplaced:
+      return "replaced";
+    case RemovalCause::kExpired:
+      return "expired";
+    case RemovalCause::kEvicted:
+      return "evicted";
+  }
+  return "unknown";
+}
+
+/// Per-put settings.
+struct PutOptions {
+  /// Time to live of this entry. Unset (default): Options::default_ttl. larder::kNoExpiry: never
+  /// expires. Must be positive otherwise: zero or negative throws larder::InvalidArgument.
+  std::optional<Duration> ttl{};
+  /// Tags for invalidate_tag(), e.g. {"user:1"}. Default: none. A put replaces the entry's tags.
+  std::vector<std::string> tags{};
+
+  /// Throws larder::InvalidArgument naming the field when `ttl` is zero or negative.
+  void validate() const {
+    if (ttl && *ttl != kNoExpiry && ttl->count() <= 0) {
+      throw InvalidArgument("larder: PutOptions.ttl must be positive or larder::kNoExpiry (got " +
+                            detail::format_duration(*ttl) +
+                            "); leave it unset to use Options.default_ttl");
+    }
+  }
+};
+
+/// Dynamic (heap) size counted by the default weigher: size() * sizeof(element) for strings and
+/// contiguous containers, 0 for everything else.
+template <class T>
+std::size_t dynamic_size(const T& value) noexcept {
+  if constexpr (requires {
+                  value.size();
+                  value.data();
+                }) {
+    return value.size() * sizeof(*value.data());
+  } else {
+    return 0;
+  }
+}
+
+/// The default weigher: sizeof(K) + sizeof(V) plus the dynamic size of strings/vectors.
+template <class K, class V>
+std::size_t default_weight(const K& key, const V& value) noexcept {
+  return sizeof(K) + sizeof(V) + dynamic_size(key) + dynamic_size(value);
+}
+
+/// Cache-wide settings. Every field says its default.
+template <class K, class V>
+struct Options {
+  /// Name shown in stats and errors. Default: "" (unnamed).
+  std::string name{};
+  /// Most entries held at once; a put beyond it evicts the least recently used entries.
+  /// Default 0: unbounded.
+  std::size_t max_entries = 0;
+  /// Most total weight (see `weigher`) held at once; a put beyond it evicts least recently used
+  /// entries. A single value heavier than max_bytes is refused with larder::ValueTooLarge.
+  /// Default 0: unbounded.
+  std::size_t max_bytes = 0;
+  /// Weight of an entry in bytes, for max_bytes and bytes(). Called once per put, outside locks.
+  /// Default (empty): larder::default_weight: sizeof(K) + sizeof(V) + dynamic size of
+  /// strings/vectors.
+  std::function<std::size_t(const K&, const V&)> weigher{};
+  /// TTL of a put without PutOptions::ttl. Default zero: never expires (kNoExpiry also means that).
+  Duration default_ttl = Duration::zero();
+  /// Expire an entry this long after its last get/lookup/put (peek and contains do not count).
+  /// Combines with TTLs: an entry expires at whichever deadline comes first. Entries put with
+  /// kNoExpiry are exempt. Default zero: off.
+  Duration expire_after_access = Duration::zero();
+  /// Number of shards (independent locks). Default 0: auto — 4 per hardware thread rounded up to a
+  /// power of two (at most 64), but never fewer than 1024 entries per shard on a max_entries
+  /// cache, so small caches stay one exact LRU. At most 65536.
+  std::size_t shards = 0;
+  /// Time source. Default nullptr: std::chrono::steady_clock. Tests pass a larder::ManualClock.
+  std::shared_ptr<Clock> clock{};
+  /// Called with (key, value, cause) each time an entry leaves the cache, after the shard lock is
+  /// released, on the thread whose operation removed it (the background sweeper's thread for
+  /// entries it expires). Not called by the destructor. Exceptions it throws are caught and
+  /// counted in Stats::listener_errors. It may call into the cache. Default: none.
+  std::function<void(const K&, const V&, RemovalCause)> on_removal{};
+  /// Interval of the background sweep that reclaims expired entries (one shared thread for all
+  /// caches; each sweep is cleanup()). Default 1s. Zero: off (expired entries are then reclaimed
+  /// by writes, reads of them, and explicit cleanup() calls).
+  Duration background_cleanup = std::chrono::seconds(1);
+
+  /// Throws larder::InvalidArgument naming the first field out of range.
+  void validate() const {
+    auto fail = [this](std::string_view field, const std::string& what) {
+      std::string msg = "larder: Options.";
+      msg.append(field).append(" ").append(what);
+      if (!name.empty()) msg.append(" (cache \"").append(name).append("\")");
+      throw InvalidArgument(msg);
+    };
+    if (default_ttl.count() < 0) {
+      fail("default_ttl", "must not be negative (got " + detail::format_duration(default_ttl) +
+                              "); use zero or larder::kNoExpiry for no expiry");
+    }
+    if (expire_after_access.count() < 0) {
+      fail("expire_after_access", "must not be negative (got " +
+                                      detail::format_duration(expire_after_access) +
+                                      "); use zero to turn it off");
+    }
+    if (shards > kMaxShards) {
+      fail("shards", "must be at most " + std::to_string(kMaxShards) + " (got " +
+                         std::to_string(shards) + "); use 0 for auto");
+    }
+    if (background_cleanup.count() < 0) {
+      fail("background_cleanup", "must not be negative (got " +
+                                     detail::format_duration(background_cleanup) +
+                                     "); use zero to turn it off");
+    }
+    if (max_entries > kMaxEntries) {
+      fail("max_entries", "must be at most " + std::to_string(kMaxEntries) + " (got " +
+                              std::to_string(max_entries) + ")");
+    }
+  }
+
+  /// Upper bound for `shards`.
+  static constexpr std::size_t kMaxShards = 65536;
+  /// Upper bound for `max_entries` (entries are addressed with 32-bit indices per shard).
+  static constexpr std::size_t kMaxEntries = std::size_t{1} << 40;
+};
+
+}  // namespace larder

@@ -1,0 +1,42 @@
+// larder/stats.h — a snapshot of a cache's counters.
+//
+// `Cache::stats()` returns a `larder::Stats` by value. Counters are kept per shard, next to the
+// data they describe (no cache line shared by all threads), and summed when a snapshot is taken;
+// a snapshot taken while other threads work is a consistent view of each shard, not of the whole
+// cache at one instant.
+//
+// Identities that hold once all operations have returned (and since the last reset_stats()):
+//   hits + misses                          == number of get() and lookup() calls
+//   puts - updates  (new keys inserted)    == size + evictions + expirations + explicit_removals
+#pragma once
+
+#include <cstdint>
+
+namespace larder {
+
+struct Stats {
+  std::uint64_t hits = 0;               ///< get()/lookup() calls that found a live entry.
+  std::uint64_t misses = 0;             ///< get()/lookup() calls that did not.
+  std::uint64_t puts = 0;               ///< Entries stored by put()/put_if_absent() (new or replaced).
+  std::uint64_t updates = 0;            ///< Of those, the ones that replaced a live entry.
+  std::uint64_t evictions = 0;          ///< Entries removed to stay within max_entries/max_bytes.
+  std::uint64_t evicted_bytes = 0;      ///< Sum of the weights of evicted entries.
+  std::uint64_t expirations = 0;        ///< Entries removed because their TTL/TTI ran out.
+  std::uint64_t explicit_removals = 0;  ///< erase, erase_if, erase_prefix, invalidate_tag, clear.
+  std::uint64_t listener_errors = 0;    ///< Exceptions thrown by on_removal (caught, counted).
+  std::uint64_t size = 0;               ///< Entries held now (may include not-yet-reclaimed expired).
+  std::uint64_t bytes = 0;              ///< Sum of the weights of the entries held now.
+  std::uint64_t capacity = 0;           ///< Options::max_entries (0 = unbounded).
+  std::uint64_t capacity_bytes = 0;     ///< Options::max_bytes (0 = unbounded).
+
+  /// hits + misses.
+  std::uint64_t requests() const noexcept { return hits + misses; }
+  /// hits / (hits + misses), or 0 when there were no requests.
+  double hit_rate() const noexcept {
+    return requests() == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(requests());
+  }
+  /// puts - updates: the number of entries that were inserted under a key not present before.
+  std::uint64_t inserts() const noexcept { return puts - updates; }
+};
+
+}  // namespace larder

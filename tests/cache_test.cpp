@@ -1,0 +1,589 @@
+// Unit tests for larder/cache.h: every operation, TTL edges on a ManualClock, LRU order, both
+// bounds, tags, prefixes, listener causes, stats identities.
+#include "larder/cache.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+
+// Checks both the exception type and its message (Catch2 v2 matches messages with
+// CHECK_THROWS_WITH only); `expr` throws before changing anything, so running it twice is fine.
+#define CHECK_THROWS_TYPE_WITH(expr, type, matcher) \
+  do {                                              \
+    CHECK_THROWS_AS(expr, type);                    \
+    CHECK_THROWS_WITH(expr, matcher);               \
+  } while (0)
+
+using namespace std::chrono_literals;
+using larder::RemovalCause;
+
+namespace {
+
+using StrCache = larder::Cache<std::string, std::string>;
+using IntCache = larder::Cache<std::uint64_t, std::uint64_t>;
+
+struct Event {
+  std::string key;
+  std::string value;
+  RemovalCause cause;
+  bool operator==(const Event&) const = default;
+};
+
+// A string cache on a manual clock, one shard (exact LRU), recording listener events.
+struct Fixture {
+  std::shared_ptr<larder::ManualClock> clock = std::make_shared<larder::ManualClock>();
+  std::vector<Event> events;
+  StrCache::Options options() {
+    return {.shards = 1,
+            .clock = clock,
+            .on_removal = [this](const std::string& k, const std::string& v,
+                                 RemovalCause c) { events.push_back({k, v, c}); },
+            .background_cleanup = 0s};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("get, put, peek, contains on a fresh cache", "[cache]") {
+  StrCache c({.background_cleanup = 0s});
+  CHECK_FALSE(c.get("a"));
+  c.put("a", "1");
+  CHECK(c.get("a") == "1");
+  CHECK(c.peek("a") == "1");
+  CHECK(c.contains("a"));
+  CHECK_FALSE(c.contains("b"));
+  CHECK(c.size() == 1);
+  c.put("a", "2");
+  CHECK(c.get("a") == "2");
+  CHECK(c.size() == 1);
+  const larder::Stats s = c.stats();
+  CHECK(s.hits == 2);
+  CHECK(s.misses == 1);
+  CHECK(s.puts == 2);
+  CHECK(s.updates == 1);
+  CHECK(s.hit_rate() == Approx(2.0 / 3.0));
+}
+
+TEST_CASE("string keys look up by string_view, const char* and std::string", "[cache]") {
+  StrCache c({.background_cleanup = 0s});
+  static_assert(std::is_same_v<StrCache::key_view, std::string_view>);
+  c.put(std::string("user:42"), "v");
+  const char* cstr = "user:42";
+  std::string_view sv = "user:42-and-more";
+  CHECK(c.get(cstr) == "v");
+  CHECK(c.get(sv.substr(0, 7)) == "v");
+  CHECK(c.get(std::string("user:42")) == "v");
+  CHECK(c.erase(sv.substr(0, 7)));
+  CHECK_FALSE(c.contains("user:42"));
+}
+
+TEST_CASE("peek and contains change neither stats nor recency", "[cache][lru]") {
+  Fixture f;
+  auto o = f.options();
+  o.max_entries = 2;
+  StrCache c(o);
+  c.put("a", "1");
+  c.put("b", "2");
+  CHECK(c.peek("a") == "1");  // would make "a" most recent if it promoted
+  CHECK(c.contains("a"));
+  c.put("c", "3");            // evicts the LRU: still "a"
+  CHECK_FALSE(c.contains("a"));
+  CHECK(c.contains("b"));
+  const auto s = c.stats();
+  CHECK(s.hits == 0);
+  CHECK(s.misses == 0);
+  REQUIRE(f.events.size() == 1);
+  CHECK(f.events[0] == Event{"a", "1", RemovalCause::kEvicted});
+}
+
+TEST_CASE("get refreshes recency: LRU order", "[cache][lru]") {
+  Fixture f;
+  auto o = f.options();
+  o.max_entries = 3;
+  StrCache c(o);
+  c.put("a", "1");
+  c.put("b", "2");
+  c.put("c", "3");
+  REQUIRE(c.get("a"));  // order (MRU..LRU): a c b
+  c.put("d", "4");      // evicts b
+  CHECK_FALSE(c.contains("b"));
+  c.put("c", "33");     // update promotes: c d a
+  c.put("e", "5");      // evicts a
+  CHECK_FALSE(c.contains("a"));
+  CHECK(c.contains("c"));
+  CHECK(c.contains("d"));
+  CHECK(c.contains("e"));
+  CHECK(c.size() == 3);
+  const auto s = c.stats();
+  CHECK(s.evictions == 2);
+  std::vector<Event> evicted;
+  for (auto& e : f.events) {
+    if (e.cause == RemovalCause::kEvicted) evicted.push_back(e);
+  }
+  CHECK(evicted == std::vector<Event>{{"b", "2", RemovalCause::kEvicted},
+                                      {"a", "1", RemovalCause::kEvicted}});
+}
+
+TEST_CASE("lookup reports hit and age since the put", "[cache][ttl]") {
+  Fixture f;
+  StrCache c(f.options());
+  auto miss = c.lookup("k");
+  CHECK_FALSE(miss.hit);
+  CHECK_FALSE(miss.value);
+  CHECK(miss.age == 0ns);
+  c.put("k", "v");
+  f.clock->advance(1500ms);
+  auto hit = c.lookup("k");
+  CHECK(hit.hit);
+  CHECK(hit.value == "v");
+  CHECK(hit.age == 1500ms);
+  c.put("k", "w");  // a new put resets the age
+  f.clock->advance(2s);
+  CHECK(c.lookup("k").age == 2s);
+  CHECK(c.stats().hits == 2);
+  CHECK(c.stats().misses == 1);
+}
+
+TEST_CASE("TTL: an entry expires exactly at put time + ttl", "[cache][ttl]") {
+  Fixture f;
+  auto o = f.options();
+  o.default_ttl = 10s;
+  StrCache c(o);
+  c.put("k", "v");
+  f.clock->advance(10s - 1ns);
+  CHECK(c.peek("k") == "v");
+  CHECK(c.get("k") == "v");
+  f.clock->advance(1ns);
+  CHECK_FALSE(c.peek("k"));
+  CHECK_FALSE(c.contains("k"));
+  CHECK(c.size() == 1);  // peek/contains never reclaim
+  CHECK_FALSE(c.get("k"));
+  CHECK(c.size() == 0);  // get reclaims
+  const auto s = c.stats();
+  CHECK(s.expirations == 1);
+  CHECK(s.misses == 1);
+  CHECK(f.events == std::vector<Event>{{"k", "v", RemovalCause::kExpired}});
+}
+
+TEST_CASE("TTL: per-entry ttl overrides the default; kNoExpiry keeps an entry", "[cache][ttl]") {
+  Fixture f;
+  auto o = f.options();
+  o.default_ttl = 10s;
+  o.expire_after_access = 20s;
+  StrCache c(o);
+  c.put("default", "d");
+  c.put("short", "s", {.ttl = 1s});
+  c.put("long", "l", {.ttl = 15s});
+  c.put("forever", "f", {.ttl = larder::kNoExpiry});
+  f.clock->advance(1s);
+  CHECK_FALSE(c.contains("short"));
+  CHECK(c.contains("default"));
+  f.clock->advance(9s);
+  CHECK_FALSE(c.contains("default"));
+  CHECK(c.contains("long"));
+  f.clock->advance(5s);
+  CHECK_FALSE(c.contains("long"));
+  f.clock->advance(std::chrono::hours(24 * 365));
+  CHECK(c.get("forever") == "f");
+  CHECK(c.cleanup() == 3);
+  CHECK(c.size() == 1);
+}
+
+TEST_CASE("TTL: zero default means no expiry", "[cache][ttl]") {
+  Fixture f;
+  StrCache c(f.options());
+  c.put("k", "v");
+  f.clock->advance(std::chrono::hours(1000));
+  CHECK(c.get("k") == "v");
+}
+
+TEST_CASE("expire_after_access: get and put extend, peek does not", "[cache][ttl]") {
+  Fixture f;
+  auto o = f.options();
+  o.expire_after_access = 5s;
+  StrCache c(o);
+  c.put("k", "v");
+  c.put("p", "v");
+  f.clock->advance(4s);
+  CHECK(c.get("k"));   // k now lives until t=9s
+  CHECK(c.peek("p"));  // p still ends at t=5s
+  f.clock->advance(1s);
+  CHECK_FALSE(c.contains("p"));
+  CHECK(c.contains("k"));
+  f.clock->advance(4s - 1ns);
+  CHECK(c.contains("k"));
+  f.clock->advance(1ns);
+  CHECK_FALSE(c.contains("k"));
+}
+
+TEST_CASE("expire_after_access never outlives the write TTL", "[cache][ttl]") {
+  Fixture f;
+  auto o = f.options();
+  o.default_ttl = 6s;
+  o.expire_after_access = 5s;
+  StrCache c(o);
+  c.put("k", "v");
+  f.clock->advance(4s);
+  CHECK(c.get("k"));  // access deadline 9s, but the TTL ends at 6s
+  f.clock->advance(2s);
+  CHECK_FALSE(c.get("k"));
+}
+
+TEST_CASE("invalid TTLs are refused with a message and change nothing", "[cache][ttl][errors]") {
+  Fixture f;
+  StrCache c(f.options());
+  c.put("k", "old");
+  CHECK_THROWS_TYPE_WITH(c.put("k", "new", {.ttl = -1s}), larder::InvalidArgument,
+                       Catch::Matchers::Contains("PutOptions.ttl") &&
+                           Catch::Matchers::Contains("-1s"));
+  CHECK_THROWS_TYPE_WITH(c.put("k", "new", {.ttl = 0s}), larder::InvalidArgument,
+                       Catch::Matchers::Contains("PutOptions.ttl") &&
+                           Catch::Matchers::Contains("0ns"));
+  CHECK_THROWS_AS(c.put_if_absent("z", "new", {.ttl = -5ms}), larder::InvalidArgument);
+  CHECK(c.get("k") == "old");
+  CHECK_FALSE(c.contains("z"));
+  CHECK(c.stats().puts == 1);
+  CHECK(f.events.empty());
+}
+
+TEST_CASE("expired entries are reclaimed by cleanup, puts, and the entry's own reads",
+          "[cache][ttl]") {
+  Fixture f;
+  auto o = f.options();
+  o.default_ttl = 1s;
+  StrCache c(o);
+  for (int i = 0; i < 20; ++i) c.put("k" + std::to_string(i), "v");
+  f.clock->advance(1s);
+  CHECK(c.size() == 20);
+  c.put("fresh", "v");  // reclaims up to 8 expired entries of its shard
+  CHECK(c.size() == 21 - 8);
+  CHECK(c.cleanup() == 12);
+  CHECK(c.size() == 1);
+  CHECK(c.stats().expirations == 20);
+  CHECK(f.events.size() == 20);
+  for (auto& e : f.events) CHECK(e.cause == RemovalCause::kExpired);
+}
+
+TEST_CASE("cleanup reclaims in slices and finishes a large backlog", "[cache][ttl]") {
+  Fixture f;
+  auto o = f.options();
+  o.default_ttl = 1s;
+  o.on_removal = nullptr;
+  o.shards = 4;
+  StrCache c(o);
+  for (int i = 0; i < 5000; ++i) c.put(std::to_string(i), "v", {.ttl = 1s + i * 1ms});
+  f.clock->advance(2s);  // the first 1000 (ttl <= 2s) have expired
+  CHECK(c.cleanup() == 1001);
+  CHECK(c.size() == 3999);
+  f.clock->advance(1h);
+  CHECK(c.cleanup() == 3999);
+  CHECK(c.size() == 0);
+}
+
+TEST_CASE("put_if_absent stores only when no live entry exists", "[cache]") {
+  Fixture f;
+  auto o = f.options();
+  o.default_ttl = 1s;
+  StrCache c(o);
+  CHECK(c.put_if_absent("k", "1"));
+  CHECK_FALSE(c.put_if_absent("k", "2"));
+  CHECK(c.peek("k") == "1");
+  f.clock->advance(1s);
+  CHECK(c.put_if_absent("k", "3"));  // the expired one does not count
+  CHECK(c.peek("k") == "3");
+  const auto s = c.stats();
+  CHECK(s.puts == 2);
+  CHECK(s.updates == 0);
+  CHECK(s.expirations == 1);
+}
+
+TEST_CASE("erase, erase_if, erase_prefix, clear report explicit removals", "[cache]") {
+  Fixture f;
+  StrCache c(f.options());
+  for (const char* k : {"u:1", "u:2", "u:10", "o:1", "o:2", "x"}) c.put(k, k);
+  CHECK(c.erase("x"));
+  CHECK_FALSE(c.erase("x"));
+  CHECK(c.erase_prefix("u:1") == 2);  // u:1, u:10
+  CHECK(c.contains("u:2"));
+  CHECK(c.erase_if([](const std::string&, const std::string& v) { return v == "o:2"; }) == 1);
+  CHECK(c.size() == 2);
+  c.clear();
+  CHECK(c.size() == 0);
+  CHECK(c.bytes() == 0);
+  CHECK_FALSE(c.get("o:1"));
+  CHECK(c.stats().explicit_removals == 6);
+  CHECK(f.events.size() == 6);
+  for (auto& e : f.events) CHECK(e.cause == RemovalCause::kExplicit);
+}
+
+TEST_CASE("erase_prefix treats glob characters literally", "[cache]") {
+  StrCache c({.background_cleanup = 0s});
+  c.put("a*1", "v");
+  c.put("ab", "v");
+  c.put("a?", "v");
+  CHECK(c.erase_prefix("a*") == 1);
+  CHECK(c.size() == 2);
+  CHECK(c.erase_prefix("") == 2);
+}
+
+TEST_CASE("tags: invalidate_tag removes every entry carrying the tag", "[cache][tags]") {
+  Fixture f;
+  auto o = f.options();
+  o.shards = 8;
+  StrCache c(o);
+  for (int i = 0; i < 100; ++i) {
+    c.put("a" + std::to_string(i), "v", {.tags = {"user:1", i % 2 ? "odd" : "even"}});
+    c.put("b" + std::to_string(i), "v", {.tags = {"user:2"}});
+  }
+  CHECK(c.invalidate_tag("odd") == 50);
+  CHECK(c.invalidate_tag("user:1") == 50);
+  CHECK(c.invalidate_tag("user:1") == 0);
+  CHECK(c.invalidate_tag("nobody") == 0);
+  CHECK(c.size() == 100);
+  // A put replaces tags: b0 no longer carries user:2.
+  c.put("b0", "v2");
+  CHECK(c.invalidate_tag("user:2") == 99);
+  CHECK(c.get("b0") == "v2");
+  CHECK(c.stats().explicit_removals == 199);
+}
+
+TEST_CASE("tags are dropped with evicted and expired entries", "[cache][tags]") {
+  Fixture f;
+  auto o = f.options();
+  o.max_entries = 1;
+  StrCache c(o);
+  c.put("a", "v", {.tags = {"t"}});
+  c.put("b", "v");  // evicts a
+  CHECK(c.invalidate_tag("t") == 0);
+  c.put("c", "v", {.ttl = 1s, .tags = {"t"}});
+  f.clock->advance(1s);
+  CHECK(c.cleanup() == 1);
+  CHECK(c.invalidate_tag("t") == 0);
+}
+
+TEST_CASE("max_bytes bounds the total weight; heavier values are refused", "[cache][bytes]") {
+  Fixture f;
+  auto o = f.options();
+  o.max_bytes = 100;
+  o.weigher = [](const std::string&, const std::string& v) { return v.size(); };
+  StrCache c(o);
+  c.put("a", std::string(40, 'a'));
+  c.put("b", std::string(40, 'b'));
+  CHECK(c.bytes() == 80);
+  c.put("c", std::string(30, 'c'));  // 110 > 100: evicts a
+  CHECK(c.bytes() == 70);
+  CHECK_FALSE(c.contains("a"));
+  c.put("b", std::string(90, 'B'));  // grows b: 120 > 100: evicts c
+  CHECK(c.bytes() == 90);
+  CHECK_FALSE(c.contains("c"));
+  CHECK_THROWS_TYPE_WITH(c.put("b", std::string(101, 'x')), larder::ValueTooLarge,
+                       Catch::Matchers::Contains("101 bytes") &&
+                           Catch::Matchers::Contains("max_bytes (100 bytes)"));
+  CHECK(c.get("b") == std::string(90, 'B'));  // nothing already cached is lost
+  CHECK(c.put_if_absent("d", std::string(100, 'd')));  // exactly max_bytes fits
+  CHECK(c.bytes() == 100);
+  const auto s = c.stats();
+  CHECK(s.evictions == 3);
+  CHECK(s.evicted_bytes == 40 + 30 + 90);
+  CHECK(s.capacity_bytes == 100);
+}
+
+TEST_CASE("the default weigher counts sizeof plus string contents", "[cache][bytes]") {
+  StrCache c({.background_cleanup = 0s});
+  c.put("key", std::string(1000, 'x'));
+  CHECK(c.bytes() == 2 * sizeof(std::string) + 3 + 1000);
+  IntCache i({.background_cleanup = 0s});
+  i.put(1, 2);
+  CHECK(i.bytes() == 16);
+  larder::Cache<int, std::vector<std::uint32_t>> v({.background_cleanup = 0s});
+  v.put(1, std::vector<std::uint32_t>(10));
+  CHECK(v.bytes() == sizeof(int) + sizeof(std::vector<std::uint32_t>) + 40);
+}
+
+TEST_CASE("max_entries holds across shards, evicting from other shards when needed",
+          "[cache][lru]") {
+  IntCache c({.max_entries = 1000, .shards = 16, .background_cleanup = 0s});
+  for (std::uint64_t k = 0; k < 100'000; ++k) {
+    c.put(k, k);
+    REQUIRE(c.size() <= 1000);
+  }
+  CHECK(c.size() == 1000);
+  const auto s = c.stats();
+  CHECK(s.evictions == 99'000);
+  CHECK(s.inserts() == s.size + s.evictions);
+  // The most recent keys survive (each shard keeps its own most recent ones).
+  std::size_t recent = 0;
+  for (std::uint64_t k = 99'000; k < 100'000; ++k) recent += c.contains(k);
+  CHECK(recent > 800);
+}
+
+TEST_CASE("a byte-bounded cache with many shards still accepts any value up to max_bytes",
+          "[cache][bytes]") {
+  larder::Cache<int, std::string> c(
+      {.max_bytes = 10'000,
+       .weigher = [](const int&, const std::string& v) { return v.size(); },
+       .shards = 64,
+       .background_cleanup = 0s});
+  for (int i = 0; i < 100; ++i) c.put(i, std::string(100, 'x'));
+  CHECK(c.bytes() == 10'000);
+  c.put(1000, std::string(10'000, 'y'));  // evicts everything else, in every shard
+  CHECK(c.size() == 1);
+  CHECK(c.bytes() == 10'000);
+  CHECK(c.get(1000)->size() == 10'000);
+}
+
+TEST_CASE("removal listener: causes, values, and it runs outside the shard lock",
+          "[cache][listener]") {
+  auto clock = std::make_shared<larder::ManualClock>();
+  std::vector<Event> events;
+  std::unique_ptr<StrCache> c;
+  c = std::make_unique<StrCache>(StrCache::Options{
+      .max_entries = 2,
+      .shards = 1,
+      .clock = clock,
+      .on_removal =
+          [&](const std::string& k, const std::string& v, RemovalCause cause) {
+            events.push_back({k, v, cause});
+            // Re-entering the same cache (same shard) would deadlock if called under the lock.
+            (void)c->peek(k);
+            (void)c->size();
+          },
+      .background_cleanup = 0s});
+  c->put("a", "1");
+  c->put("a", "2");                   // replaced (old value)
+  c->put("b", "1", {.ttl = 1s});
+  c->put("c", "1");                   // evicts a (LRU)
+  clock->advance(1s);
+  CHECK_FALSE(c->get("b"));           // expired
+  CHECK(c->erase("c"));               // explicit
+  c->put("d", "1");
+  c.reset();                          // destructor: no events
+  CHECK(events == std::vector<Event>{{"a", "1", RemovalCause::kReplaced},
+                                     {"a", "2", RemovalCause::kEvicted},
+                                     {"b", "1", RemovalCause::kExpired},
+                                     {"c", "1", RemovalCause::kExplicit}});
+}
+
+TEST_CASE("a throwing listener is counted and does not lose later notifications",
+          "[cache][listener]") {
+  int calls = 0;
+  StrCache c({.shards = 1,
+              .on_removal =
+                  [&](const std::string&, const std::string&, RemovalCause) {
+                    ++calls;
+                    throw std::runtime_error("listener bug");
+                  },
+              .background_cleanup = 0s});
+  for (int i = 0; i < 5; ++i) c.put(std::to_string(i), "v");
+  c.clear();
+  CHECK(calls == 5);
+  CHECK(c.stats().listener_errors == 5);
+  CHECK(c.size() == 0);
+}
+
+TEST_CASE("stats identities and reset_stats", "[cache][stats]") {
+  Fixture f;
+  auto o = f.options();
+  o.max_entries = 10;
+  o.default_ttl = 5s;
+  StrCache c(o);
+  std::uint64_t gets = 0;
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 20; ++i) {
+      c.put(std::to_string(i * 7 % 13), "v");
+      (void)c.get(std::to_string(i));
+      ++gets;
+      if (i % 5 == 0) c.erase(std::to_string(i + 1));
+    }
+    f.clock->advance(3s);
+  }
+  c.cleanup();
+  const auto s = c.stats();
+  CHECK(s.hits + s.misses == gets);
+  CHECK(s.inserts() == s.size + s.evictions + s.expirations + s.explicit_removals);
+  CHECK(s.capacity == 10);
+  CHECK(s.size <= 10);
+  c.reset_stats();
+  const auto z = c.stats();
+  CHECK(z.hits == 0);
+  CHECK(z.misses == 0);
+  CHECK(z.puts == 0);
+  CHECK(z.evictions == 0);
+  CHECK(z.size == s.size);
+}
+
+TEST_CASE("auto shard count keeps small caches exact and bounded caches coarse",
+          "[cache][options]") {
+  CHECK(IntCache::auto_shards({.max_entries = 100}) == 1);
+  CHECK(IntCache::auto_shards({.max_entries = 1023}) == 1);
+  CHECK(IntCache::auto_shards({.max_entries = 4096}) <= 4);
+  CHECK(IntCache::auto_shards({.max_bytes = 64 * 1024}) == 1);
+  const std::size_t unbounded = IntCache::auto_shards({});
+  CHECK(unbounded >= 4);
+  CHECK(unbounded <= 64);
+  CHECK((unbounded & (unbounded - 1)) == 0);
+  IntCache c({.shards = 3, .background_cleanup = 0s});
+  CHECK(c.shard_count() == 3);
+}
+
+// A user key type with a larder::Hash specialization, and one relying on std::hash.
+struct OrderId {
+  std::uint32_t region;
+  std::uint64_t number;
+  bool operator==(const OrderId&) const = default;
+};
+template <>
+struct larder::Hash<OrderId> {
+  std::uint64_t operator()(const OrderId& id, std::uint64_t seed) const noexcept {
+    return larder::hash_u64(id.number ^ (std::uint64_t{id.region} << 48), seed);
+  }
+};
+struct Sku {
+  std::string code;
+  bool operator==(const Sku&) const = default;
+};
+template <>
+struct std::hash<Sku> {
+  std::size_t operator()(const Sku& s) const noexcept { return std::hash<std::string>{}(s.code); }
+};
+
+TEST_CASE("user key types: a larder::Hash specialization or std::hash", "[cache][hash]") {
+  larder::Cache<OrderId, int> orders({.background_cleanup = 0s});
+  orders.put({1, 42}, 7);
+  CHECK(orders.get({1, 42}) == 7);
+  CHECK_FALSE(orders.get({2, 42}));
+  larder::Cache<Sku, int> skus({.background_cleanup = 0s});
+  skus.put({"A-1"}, 1);
+  CHECK(skus.get({"A-1"}) == 1);
+  CHECK_FALSE(skus.contains({"A-2"}));
+  // A std::hash-style hasher as the Hash argument (mixed with the seed).
+  larder::Cache<std::string, int, std::hash<std::string>> plain({.background_cleanup = 0s});
+  static_assert(std::is_same_v<decltype(plain)::key_view, const std::string&>);
+  plain.put("x", 1);
+  CHECK(plain.get("x") == 1);
+}
+
+TEST_CASE("integer keys: the design.md shape compiles and works", "[cache]") {
+  larder::Cache<std::uint64_t, std::uint64_t> c({.max_entries = 32768});
+  c.put(1, 2);
+  CHECK(c.get(1) == 2);
+  for (std::uint64_t k = 0; k < 40'000; ++k) c.put(k, k * 2);
+  CHECK(c.size() == 32768);
+  CHECK(c.get(39'999) == 79'998);
+}
+
+TEST_CASE("hashes are seeded per instance but agree between string and string_view",
+          "[hash]") {
+  const larder::Hash<std::string> h;
+  CHECK(h(std::string("abc"), 1) == h(std::string_view("abc"), 1));
+  CHECK(h(std::string("abc"), 1) != h(std::string("abc"), 2));
+  const larder::Hash<std::uint64_t> hi;
+  CHECK(hi(5, 1) != hi(5, 2));
+  CHECK(hi(5, 1) != hi(6, 1));
+}

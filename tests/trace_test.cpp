@@ -1,0 +1,72 @@
+// Hit-ratio check against ../shared/traces (README there): replay each trace (get; on a miss,
+// put). One shard must reproduce the exact-LRU column to the hundredth; default options (auto
+// shards) must stay within 0.5 percentage points of it.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "larder/cache.h"
+
+namespace {
+
+std::vector<std::uint64_t> load_trace(const std::string& name) {
+  const std::string path = std::string(LARDER_TRACES_DIR) + "/" + name + ".trace";
+  std::ifstream in(path);
+  INFO("trace file " << path);
+  REQUIRE(in.good());
+  std::vector<std::uint64_t> keys;
+  std::uint64_t k;
+  while (in >> k) keys.push_back(k);
+  REQUIRE(!keys.empty());
+  return keys;
+}
+
+double replay_percent(const std::vector<std::uint64_t>& keys, std::size_t capacity,
+                      std::size_t shards) {
+  larder::Cache<std::uint64_t, std::uint64_t> c(
+      {.max_entries = capacity, .shards = shards, .background_cleanup = std::chrono::seconds(0)});
+  for (std::uint64_t k : keys) {
+    if (!c.get(k)) c.put(k, k);
+  }
+  const larder::Stats s = c.stats();
+  REQUIRE(s.requests() == keys.size());
+  REQUIRE(s.size <= capacity);
+  return 100.0 * s.hit_rate();
+}
+
+struct Row {
+  const char* trace;
+  std::size_t size;
+  double lru;
+};
+const Row kRows[] = {
+    {"multi2", 284, 26.89},        {"multi2", 1136, 48.02},      {"sprite", 353, 65.63},
+    {"sprite", 1415, 92.21},       {"ps", 308, 16.33},           {"cpp", 122, 75.72},
+    {"2_pools", 993, 54.38},       {"multi1", 260, 43.42},       {"multi3", 745, 35.49},
+    {"gli", 1000, 11.21},          {"loop", 512, 0.00},          {"cloudphysics", 1000, 16.73},
+    {"cloudphysics", 20000, 36.72},
+};
+
+}  // namespace
+
+TEST_CASE("one shard reproduces exact LRU hit ratios to the hundredth", "[trace]") {
+  for (const Row& r : kRows) {
+    const auto keys = load_trace(r.trace);
+    const double got = replay_percent(keys, r.size, 1);
+    INFO(r.trace << " @ " << r.size << ": got " << got << "%, exact LRU " << r.lru << "%");
+    CHECK(std::round(got * 100.0) / 100.0 == Approx(r.lru).margin(1e-9));
+  }
+}
+
+TEST_CASE("default options stay within 0.5 pp of exact LRU", "[trace]") {
+  for (const Row& r : kRows) {
+    const auto keys = load_trace(r.trace);
+    const double got = replay_percent(keys, r.size, 0);
+    INFO(r.trace << " @ " << r.size << ": got " << got << "%, exact LRU " << r.lru << "%");
+    CHECK(std::abs(got - r.lru) <= 0.5);
+  }
+}
