@@ -66,8 +66,10 @@ class SweeperImpl final : public Sweeper {
         wake_.wait(lock);
         continue;
       }
-      if (Clock::now() < next->second.due) {
-        wake_.wait_until(lock, next->second.due);
+      // A copy: remove() may free the task's node while we wait.
+      const Clock::time_point due = next->second.due;
+      if (Clock::now() < due) {
+        wake_.wait_until(lock, due);
         continue;
       }
       const Id id = next->first;
