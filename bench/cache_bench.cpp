@@ -61,9 +61,16 @@ Impl& getput_cache() {
   return *cache;
 }
 
+// Warmed with one pass over the stream, so hit ratios are steady-state, not cold-start.
 template <class Impl>
 Impl& aside_cache() {
-  static Impl* cache = new Impl(kAsideCapacity);
+  static Impl* cache = [] {
+    auto* c = new Impl(kAsideCapacity);
+    for (std::uint64_t k : aside_keys()) {
+      if (!c->get(k)) c->put(k, k);
+    }
+    return c;
+  }();
   return *cache;
 }
 
@@ -130,6 +137,23 @@ void register_impl(const std::string& name, bool getput_threads, bool aside) {
   if (aside) add("cacheaside/" + name, &BM_CacheAside<Impl>);
 }
 
+template <class Impl>
+double replay_hit_percent() {
+  Impl cache(kAsideCapacity);
+  const auto& keys = aside_keys();
+  std::uint64_t hits = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::uint64_t k : keys) {
+      if (cache.get(k)) {
+        hits += pass;
+      } else {
+        cache.put(k, k);
+      }
+    }
+  }
+  return 100.0 * static_cast<double>(hits) / static_cast<double>(keys.size());
+}
+
 // ---- results and ratios ----
 
 struct Result {
@@ -183,7 +207,7 @@ void print_summary() {
                   l / mops("getput/mutex-lru" + suffix));
     }
   }
-  std::printf("\n== Cache-aside (2^21 Zipf keys, capacity 131,072), Mops/s [hit %%]\n");
+  std::printf("\n== Cache-aside (2^21 Zipf keys, capacity 131,072), Mops/s [hit %% of that run]\n");
   std::printf("%-7s", "threads");
   for (const char* n : {"larder", "mutex-lru", "tbb-lru"}) std::printf(" %20s", n);
   std::printf("   larder/mutex-lru\n");
@@ -199,9 +223,8 @@ void print_summary() {
         std::printf(" %11.1f [%5.2f%%]", it->second.mops, it->second.hit_percent);
       }
     }
-    std::printf("   %16.2f\n",
-                mops("cacheaside/larder@" + std::to_string(t)) /
-                    mops("cacheaside/mutex-lru@" + std::to_string(t)));
+    std::printf("   %16.2f\n", mops("cacheaside/larder@" + std::to_string(t)) /
+                                   mops("cacheaside/mutex-lru@" + std::to_string(t)));
   }
 
   std::printf("\n== Targets (ratios from this run)\n");
@@ -215,14 +238,16 @@ void print_summary() {
          mops("getput/larder/read100@2") / mops("getput/flat_hash_map/read100@1"), 0.66);
   target("cache-aside, 2 threads: larder / mutex LRU 2 threads",
          mops("cacheaside/larder@2") / mops("cacheaside/mutex-lru@2"), 3.0);
-  auto hl = g_results.find("cacheaside/larder@1");
-  auto he = g_results.find("cacheaside/mutex-lru@1");
-  if (hl != g_results.end() && he != g_results.end()) {
-    const double diff = hl->second.hit_percent - he->second.hit_percent;
-    std::printf("  %-62s %+6.2f pp (target within 0.5 pp)  %s\n",
-                "cache-aside hit ratio, 1 thread: larder - exact LRU (mutex LRU)", diff,
-                (diff <= 0.5 && diff >= -0.5) ? "PASS" : "FALL SHORT");
-  }
+  // Hit ratios from the timed runs cover different slices of the stream (each run's length
+  // depends on its speed), so the hit-ratio target uses a deterministic replay instead: the
+  // whole stream once to warm up, then once more, counted, on one thread.
+  const double larder_hr = replay_hit_percent<Larder>();
+  const double exact_hr = replay_hit_percent<MutexLru>();
+  const double diff = larder_hr - exact_hr;
+  std::printf("  %-62s %+6.2f pp (target within 0.5 pp)  %s\n",
+              "cache-aside hit ratio, replay: larder (default) - exact LRU", diff,
+              (diff <= 0.5 && diff >= -0.5) ? "PASS" : "FALL SHORT");
+  std::printf("    (larder %.2f%%, exact LRU %.2f%%)\n", larder_hr, exact_hr);
 }
 
 }  // namespace

@@ -65,8 +65,7 @@ class TbbLru {
 
  private:
   static std::uint64_t load(std::uint64_t k) { return k; }
-  tbb::concurrent_lru_cache<std::uint64_t, std::uint64_t, std::uint64_t (*)(std::uint64_t)>
-      cache_;
+  tbb::concurrent_lru_cache<std::uint64_t, std::uint64_t, std::uint64_t (*)(std::uint64_t)> cache_;
 };
 
 class Cuckoo {

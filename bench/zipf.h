@@ -28,8 +28,8 @@ inline std::vector<std::uint64_t> scrambled_zipf(std::uint64_t items, std::size_
   for (std::uint64_t i = 1; i <= items; ++i) zetan += 1.0 / std::pow(static_cast<double>(i), theta);
   const double zeta2 = 1.0 + 1.0 / std::pow(2.0, theta);
   const double alpha = 1.0 / (1.0 - theta);
-  const double eta = (1.0 - std::pow(2.0 / static_cast<double>(items), 1.0 - theta)) /
-                     (1.0 - zeta2 / zetan);
+  const double eta =
+      (1.0 - std::pow(2.0 / static_cast<double>(items), 1.0 - theta)) / (1.0 - zeta2 / zetan);
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::vector<std::uint64_t> keys;

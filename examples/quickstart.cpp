@@ -19,8 +19,8 @@ int main() {
       {.name = "users", .max_entries = 100'000, .default_ttl = 5min});
 
   User u{"Ada", 36};
-  users.put("u:1", u);                                      // default TTL (5 min)
-  users.put("u:1", u, {.ttl = 30s, .tags = {"user:1"}});    // per-entry TTL, tagged
+  users.put("u:1", u);                                    // default TTL (5 min)
+  users.put("u:1", u, {.ttl = 30s, .tags = {"user:1"}});  // per-entry TTL, tagged
   users.put("u:2", {"Grace", 45}, {.tags = {"user:2"}});
 
   std::optional<User> a = users.get("u:1");   // counts a hit, refreshes recency
@@ -28,14 +28,15 @@ int main() {
   auto r = users.lookup("u:2");               // value + hit flag + age (X-Cache, X-Cache-Age)
   std::cout << "get u:1   -> " << (a ? a->name : "(miss)") << "\n"
             << "peek u:1  -> " << (b ? b->name : "(miss)") << "\n"
-            << "lookup u:2 -> X-Cache: " << (r.hit ? "HIT" : "MISS") << ", X-Cache-Age: "
-            << std::chrono::duration_cast<std::chrono::seconds>(r.age).count() << "\n";
+            << "lookup u:2 -> X-Cache: " << (r.hit ? "HIT" : "MISS")
+            << ", X-Cache-Age: " << std::chrono::duration_cast<std::chrono::seconds>(r.age).count()
+            << "\n";
 
-  users.invalidate_tag("user:1");             // everything cached for user 1
-  std::cout << "after invalidate_tag(user:1): get u:1 -> "
-            << (users.get("u:1") ? "hit" : "miss") << "\n";
+  users.invalidate_tag("user:1");  // everything cached for user 1
+  std::cout << "after invalidate_tag(user:1): get u:1 -> " << (users.get("u:1") ? "hit" : "miss")
+            << "\n";
   users.erase_prefix("u:");
-  users.cleanup();                            // run expiry now (also runs every 1 s)
+  users.cleanup();  // run expiry now (also runs every 1 s)
 
   // The shape that must compile as is.
   larder::Cache<std::uint64_t, std::uint64_t> c({.max_entries = 32768});

@@ -3,14 +3,12 @@
 #include "larder/cache.h"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
-
 
 // Checks both the exception type and its message (Catch2 v2 matches messages with
 // CHECK_THROWS_WITH only); `expr` throws before changing anything, so running it twice is fine.
@@ -24,6 +22,14 @@ using namespace std::chrono_literals;
 using larder::RemovalCause;
 
 namespace {
+
+// "prefix" + number. (Spelled out: GCC 12 reports a false -Wrestrict for
+// "literal" + std::to_string(n), GCC bug 105651.)
+std::string cat(std::string_view prefix, long long n) {
+  std::string s(prefix);
+  s += std::to_string(n);
+  return s;
+}
 
 using StrCache = larder::Cache<std::string, std::string>;
 using IntCache = larder::Cache<std::uint64_t, std::uint64_t>;
@@ -42,8 +48,10 @@ struct Fixture {
   StrCache::Options options() {
     return {.shards = 1,
             .clock = clock,
-            .on_removal = [this](const std::string& k, const std::string& v,
-                                 RemovalCause c) { events.push_back({k, v, c}); },
+            .on_removal =
+                [this](const std::string& k, const std::string& v, RemovalCause c) {
+                  events.push_back({k, v, c});
+                },
             .background_cleanup = 0s};
   }
 };
@@ -92,7 +100,7 @@ TEST_CASE("peek and contains change neither stats nor recency", "[cache][lru]") 
   c.put("b", "2");
   CHECK(c.peek("a") == "1");  // would make "a" most recent if it promoted
   CHECK(c.contains("a"));
-  c.put("c", "3");            // evicts the LRU: still "a"
+  c.put("c", "3");  // evicts the LRU: still "a"
   CHECK_FALSE(c.contains("a"));
   CHECK(c.contains("b"));
   const auto s = c.stats();
@@ -113,8 +121,8 @@ TEST_CASE("get refreshes recency: LRU order", "[cache][lru]") {
   REQUIRE(c.get("a"));  // order (MRU..LRU): a c b
   c.put("d", "4");      // evicts b
   CHECK_FALSE(c.contains("b"));
-  c.put("c", "33");     // update promotes: c d a
-  c.put("e", "5");      // evicts a
+  c.put("c", "33");  // update promotes: c d a
+  c.put("e", "5");   // evicts a
   CHECK_FALSE(c.contains("a"));
   CHECK(c.contains("c"));
   CHECK(c.contains("d"));
@@ -126,8 +134,8 @@ TEST_CASE("get refreshes recency: LRU order", "[cache][lru]") {
   for (auto& e : f.events) {
     if (e.cause == RemovalCause::kEvicted) evicted.push_back(e);
   }
-  CHECK(evicted == std::vector<Event>{{"b", "2", RemovalCause::kEvicted},
-                                      {"a", "1", RemovalCause::kEvicted}});
+  CHECK(evicted ==
+        std::vector<Event>{{"b", "2", RemovalCause::kEvicted}, {"a", "1", RemovalCause::kEvicted}});
 }
 
 TEST_CASE("lookup reports hit and age since the put", "[cache][ttl]") {
@@ -239,12 +247,12 @@ TEST_CASE("invalid TTLs are refused with a message and change nothing", "[cache]
   Fixture f;
   StrCache c(f.options());
   c.put("k", "old");
-  CHECK_THROWS_TYPE_WITH(c.put("k", "new", {.ttl = -1s}), larder::InvalidArgument,
-                       Catch::Matchers::Contains("PutOptions.ttl") &&
-                           Catch::Matchers::Contains("-1s"));
-  CHECK_THROWS_TYPE_WITH(c.put("k", "new", {.ttl = 0s}), larder::InvalidArgument,
-                       Catch::Matchers::Contains("PutOptions.ttl") &&
-                           Catch::Matchers::Contains("0ns"));
+  CHECK_THROWS_TYPE_WITH(
+      c.put("k", "new", {.ttl = -1s}), larder::InvalidArgument,
+      Catch::Matchers::Contains("PutOptions.ttl") && Catch::Matchers::Contains("-1s"));
+  CHECK_THROWS_TYPE_WITH(
+      c.put("k", "new", {.ttl = 0s}), larder::InvalidArgument,
+      Catch::Matchers::Contains("PutOptions.ttl") && Catch::Matchers::Contains("0ns"));
   CHECK_THROWS_AS(c.put_if_absent("z", "new", {.ttl = -5ms}), larder::InvalidArgument);
   CHECK(c.get("k") == "old");
   CHECK_FALSE(c.contains("z"));
@@ -258,7 +266,7 @@ TEST_CASE("expired entries are reclaimed by cleanup, puts, and the entry's own r
   auto o = f.options();
   o.default_ttl = 1s;
   StrCache c(o);
-  for (int i = 0; i < 20; ++i) c.put("k" + std::to_string(i), "v");
+  for (int i = 0; i < 20; ++i) c.put(cat("k", i), "v");
   f.clock->advance(1s);
   CHECK(c.size() == 20);
   c.put("fresh", "v");  // reclaims up to 8 expired entries of its shard
@@ -338,8 +346,8 @@ TEST_CASE("tags: invalidate_tag removes every entry carrying the tag", "[cache][
   o.shards = 8;
   StrCache c(o);
   for (int i = 0; i < 100; ++i) {
-    c.put("a" + std::to_string(i), "v", {.tags = {"user:1", i % 2 ? "odd" : "even"}});
-    c.put("b" + std::to_string(i), "v", {.tags = {"user:2"}});
+    c.put(cat("a", i), "v", {.tags = {"user:1", i % 2 ? "odd" : "even"}});
+    c.put(cat("b", i), "v", {.tags = {"user:2"}});
   }
   CHECK(c.invalidate_tag("odd") == 50);
   CHECK(c.invalidate_tag("user:1") == 50);
@@ -382,10 +390,10 @@ TEST_CASE("max_bytes bounds the total weight; heavier values are refused", "[cac
   c.put("b", std::string(90, 'B'));  // grows b: 120 > 100: evicts c
   CHECK(c.bytes() == 90);
   CHECK_FALSE(c.contains("c"));
-  CHECK_THROWS_TYPE_WITH(c.put("b", std::string(101, 'x')), larder::ValueTooLarge,
-                       Catch::Matchers::Contains("101 bytes") &&
-                           Catch::Matchers::Contains("max_bytes (100 bytes)"));
-  CHECK(c.get("b") == std::string(90, 'B'));  // nothing already cached is lost
+  CHECK_THROWS_TYPE_WITH(
+      c.put("b", std::string(101, 'x')), larder::ValueTooLarge,
+      Catch::Matchers::Contains("101 bytes") && Catch::Matchers::Contains("max_bytes (100 bytes)"));
+  CHECK(c.get("b") == std::string(90, 'B'));           // nothing already cached is lost
   CHECK(c.put_if_absent("d", std::string(100, 'd')));  // exactly max_bytes fits
   CHECK(c.bytes() == 100);
   const auto s = c.stats();
@@ -443,27 +451,28 @@ TEST_CASE("removal listener: causes, values, and it runs outside the shard lock"
   auto clock = std::make_shared<larder::ManualClock>();
   std::vector<Event> events;
   std::unique_ptr<StrCache> c;
-  c = std::make_unique<StrCache>(StrCache::Options{
-      .max_entries = 2,
-      .shards = 1,
-      .clock = clock,
-      .on_removal =
-          [&](const std::string& k, const std::string& v, RemovalCause cause) {
-            events.push_back({k, v, cause});
-            // Re-entering the same cache (same shard) would deadlock if called under the lock.
-            (void)c->peek(k);
-            (void)c->size();
-          },
-      .background_cleanup = 0s});
+  c = std::make_unique<StrCache>(
+      StrCache::Options{.max_entries = 2,
+                        .shards = 1,
+                        .clock = clock,
+                        .on_removal =
+                            [&](const std::string& k, const std::string& v, RemovalCause cause) {
+                              events.push_back({k, v, cause});
+                              // Re-entering the same cache (same shard) would deadlock if called
+                              // under the lock.
+                              (void)c->peek(k);
+                              (void)c->size();
+                            },
+                        .background_cleanup = 0s});
   c->put("a", "1");
-  c->put("a", "2");                   // replaced (old value)
+  c->put("a", "2");  // replaced (old value)
   c->put("b", "1", {.ttl = 1s});
-  c->put("c", "1");                   // evicts a (LRU)
+  c->put("c", "1");  // evicts a (LRU)
   clock->advance(1s);
-  CHECK_FALSE(c->get("b"));           // expired
-  CHECK(c->erase("c"));               // explicit
+  CHECK_FALSE(c->get("b"));  // expired
+  CHECK(c->erase("c"));      // explicit
   c->put("d", "1");
-  c.reset();                          // destructor: no events
+  c.reset();  // destructor: no events
   CHECK(events == std::vector<Event>{{"a", "1", RemovalCause::kReplaced},
                                      {"a", "2", RemovalCause::kEvicted},
                                      {"b", "1", RemovalCause::kExpired},
@@ -578,8 +587,7 @@ TEST_CASE("integer keys: the design.md shape compiles and works", "[cache]") {
   CHECK(c.get(39'999) == 79'998);
 }
 
-TEST_CASE("hashes are seeded per instance but agree between string and string_view",
-          "[hash]") {
+TEST_CASE("hashes are seeded per instance but agree between string and string_view", "[hash]") {
   const larder::Hash<std::string> h;
   CHECK(h(std::string("abc"), 1) == h(std::string_view("abc"), 1));
   CHECK(h(std::string("abc"), 1) != h(std::string("abc"), 2));

@@ -2,7 +2,6 @@
 #include "larder/clock.h"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 
 using namespace std::chrono_literals;

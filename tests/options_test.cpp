@@ -2,13 +2,11 @@
 #include "larder/options.h"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 
 #include "larder/cache.h"
-
 
 // Checks both the exception type and its message (Catch2 v2 matches messages with
 // CHECK_THROWS_WITH only); `expr` throws before changing anything, so running it twice is fine.
@@ -36,17 +34,17 @@ TEST_CASE("defaults are valid and documented values", "[options]") {
 
 TEST_CASE("bad options are refused with the field and value in the message", "[options]") {
   CHECK_THROWS_TYPE_WITH(IntCache({.default_ttl = -5s}), larder::InvalidArgument,
-                       Contains("Options.default_ttl") && Contains("-5s"));
+                         Contains("Options.default_ttl") && Contains("-5s"));
   CHECK_THROWS_TYPE_WITH(IntCache({.expire_after_access = -1ms}), larder::InvalidArgument,
-                       Contains("Options.expire_after_access") && Contains("-1ms"));
+                         Contains("Options.expire_after_access") && Contains("-1ms"));
   CHECK_THROWS_TYPE_WITH(IntCache({.shards = 100'000}), larder::InvalidArgument,
-                       Contains("Options.shards") && Contains("100000") && Contains("65536"));
+                         Contains("Options.shards") && Contains("100000") && Contains("65536"));
   CHECK_THROWS_TYPE_WITH(IntCache({.background_cleanup = -1s}), larder::InvalidArgument,
-                       Contains("Options.background_cleanup"));
+                         Contains("Options.background_cleanup"));
   CHECK_THROWS_TYPE_WITH(IntCache({.max_entries = std::size_t{1} << 41}), larder::InvalidArgument,
-                       Contains("Options.max_entries"));
+                         Contains("Options.max_entries"));
   CHECK_THROWS_TYPE_WITH(IntCache({.name = "sessions", .default_ttl = -1s}),
-                       larder::InvalidArgument, Contains("cache \"sessions\""));
+                         larder::InvalidArgument, Contains("cache \"sessions\""));
 }
 
 TEST_CASE("kNoExpiry is accepted as a default TTL and per put", "[options]") {
@@ -58,7 +56,7 @@ TEST_CASE("kNoExpiry is accepted as a default TTL and per put", "[options]") {
 TEST_CASE("PutOptions validation names the field", "[options]") {
   larder::PutOptions p{.ttl = -2h};
   CHECK_THROWS_TYPE_WITH(p.validate(), larder::InvalidArgument,
-                       Contains("PutOptions.ttl") && Contains("-2h"));
+                         Contains("PutOptions.ttl") && Contains("-2h"));
   CHECK_NOTHROW(larder::PutOptions{}.validate());
   CHECK_NOTHROW(larder::PutOptions{.ttl = 1ns}.validate());
 }

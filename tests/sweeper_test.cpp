@@ -1,8 +1,7 @@
 // The background sweep (larder/detail/sweeper.h, Options::background_cleanup). Waits are on
 // events (futures) with generous timeouts, never sleeps.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -12,8 +11,7 @@
 
 using namespace std::chrono_literals;
 
-TEST_CASE("the background sweep reclaims expired entries with no other activity",
-          "[sweeper]") {
+TEST_CASE("the background sweep reclaims expired entries with no other activity", "[sweeper]") {
   auto clock = std::make_shared<larder::ManualClock>();
   std::promise<void> expired;
   std::atomic<int> calls{0};
@@ -42,16 +40,16 @@ TEST_CASE("destroying a cache waits for its sweep in progress", "[sweeper]") {
   std::shared_future<void> released = release.get_future().share();
   std::atomic<int> order{0};
   std::atomic<int> listener_done_at{0};
-  auto cache = std::make_unique<larder::Cache<int, int>>(larder::Cache<int, int>::Options{
-      .default_ttl = 1s,
-      .clock = clock,
-      .on_removal =
-          [&](const int&, const int&, larder::RemovalCause) {
-            in_sweep.set_value();
-            released.wait();
-            listener_done_at = ++order;
-          },
-      .background_cleanup = 1ms});
+  auto cache = std::make_unique<larder::Cache<int, int>>(
+      larder::Cache<int, int>::Options{.default_ttl = 1s,
+                                       .clock = clock,
+                                       .on_removal =
+                                           [&](const int&, const int&, larder::RemovalCause) {
+                                             in_sweep.set_value();
+                                             released.wait();
+                                             listener_done_at = ++order;
+                                           },
+                                       .background_cleanup = 1ms});
   cache->put(1, 1);
   clock->advance(1s);
   REQUIRE(in_sweep.get_future().wait_for(60s) == std::future_status::ready);

@@ -2,7 +2,6 @@
 // put). One shard must reproduce the exact-LRU column to the hundredth; default options (auto
 // shards) must stay within 0.5 percentage points of it.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -44,10 +43,10 @@ struct Row {
   double lru;
 };
 const Row kRows[] = {
-    {"multi2", 284, 26.89},        {"multi2", 1136, 48.02},      {"sprite", 353, 65.63},
-    {"sprite", 1415, 92.21},       {"ps", 308, 16.33},           {"cpp", 122, 75.72},
-    {"2_pools", 993, 54.38},       {"multi1", 260, 43.42},       {"multi3", 745, 35.49},
-    {"gli", 1000, 11.21},          {"loop", 512, 0.00},          {"cloudphysics", 1000, 16.73},
+    {"multi2", 284, 26.89},         {"multi2", 1136, 48.02}, {"sprite", 353, 65.63},
+    {"sprite", 1415, 92.21},        {"ps", 308, 16.33},      {"cpp", 122, 75.72},
+    {"2_pools", 993, 54.38},        {"multi1", 260, 43.42},  {"multi3", 745, 35.49},
+    {"gli", 1000, 11.21},           {"loop", 512, 0.00},     {"cloudphysics", 1000, 16.73},
     {"cloudphysics", 20000, 36.72},
 };
 

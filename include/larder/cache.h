@@ -85,15 +85,16 @@ template <class K, class Hash, class Eq>
 inline constexpr bool kTransparentStringKey =
     std::same_as<K, std::string> &&
     (std::is_invocable_v<const Hash&, std::string_view, std::uint64_t> ||
-     std::is_invocable_v<const Hash&, std::string_view>) &&
-    (std::same_as<Eq, std::equal_to<std::string>> || std::same_as<Eq, std::equal_to<>> ||
-     requires { typename Eq::is_transparent; });
+     std::is_invocable_v<const Hash&,
+                         std::string_view>)&&(std::same_as<Eq, std::equal_to<std::string>> ||
+                                              std::same_as<Eq, std::equal_to<>> ||
+                                              requires { typename Eq::is_transparent; });
 
 /// Equality used inside the index: std::equal_to<std::string> becomes transparent.
 template <class K, class Eq>
-using IndexEq = std::conditional_t<std::same_as<K, std::string> &&
-                                       std::same_as<Eq, std::equal_to<std::string>>,
-                                   std::equal_to<>, Eq>;
+using IndexEq =
+    std::conditional_t<std::same_as<K, std::string> && std::same_as<Eq, std::equal_to<std::string>>,
+                       std::equal_to<>, Eq>;
 
 std::uint64_t instance_seed(const void* self) noexcept;
 
@@ -221,8 +222,7 @@ class Cache {
   /// Removes every live entry for which pred(const K&, const V&) returns true; returns how many.
   /// pred runs under a shard lock: it must not call this cache. O(entries).
   template <class Pred>
-    requires std::predicate<Pred&, const K&, const V&>
-  std::size_t erase_if(Pred pred) {
+  requires std::predicate<Pred&, const K&, const V&> std::size_t erase_if(Pred pred) {
     std::size_t n = 0;
     for (auto& sp : shards_) {
       ShardT& s = *sp;
@@ -242,9 +242,8 @@ class Cache {
 
   /// Removes every live entry whose key starts with `prefix`; returns how many. String-like keys
   /// only. O(entries).
-  std::size_t erase_prefix(std::string_view prefix)
-    requires std::convertible_to<const K&, std::string_view>
-  {
+  std::size_t erase_prefix(
+      std::string_view prefix) requires std::convertible_to<const K&, std::string_view> {
     return erase_if([prefix](const K& k, const V&) {
       return std::string_view(k).substr(0, prefix.size()) == prefix;
     });
@@ -356,7 +355,8 @@ class Cache {
   static std::size_t auto_shards(const Options& o) noexcept {
     const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
     std::size_t n = std::min<std::size_t>(64, std::bit_ceil(4 * hw));
-    if (o.max_entries) n = std::min(n, std::max<std::size_t>(1, std::bit_floor(o.max_entries / 1024)));
+    if (o.max_entries)
+      n = std::min(n, std::max<std::size_t>(1, std::bit_floor(o.max_entries / 1024)));
     if (o.max_bytes) {
       n = std::min(n, std::max<std::size_t>(1, std::bit_floor(o.max_bytes / (64 * 1024))));
     }
@@ -380,15 +380,13 @@ class Cache {
   std::uint64_t hash_of(key_view key) const noexcept {
     return detail::seeded_hash(hash_, key, seed_);
   }
-  ShardT& shard_for(std::uint64_t h) const noexcept {
-    return *shards_[shard_index(h)];
-  }
+  ShardT& shard_for(std::uint64_t h) const noexcept { return *shards_[shard_index(h)]; }
   std::size_t shard_index(std::uint64_t h) const noexcept {
     return static_cast<std::size_t>(((h >> 32) * shards_.size()) >> 32);
   }
   Batch* batch_ptr(Batch& b) const noexcept { return options_.on_removal ? &b : nullptr; }
 
-  /// get/lookup: finds the live entry, counts, touches, and hands it to `on_hit` under the lock.
+  /// get/lookup: see Shard::read. `on_hit(value, written, now)` runs under the shard lock.
   template <class OnHit>
   void read(key_view key, OnHit&& on_hit) {
     const std::uint64_t h = hash_of(key);
@@ -397,14 +395,8 @@ class Cache {
     Batch batch;
     {
       detail::MutexLock lock(s.mu);
-      const std::uint32_t i = s.find_live({key, h}, now, batch_ptr(batch));
-      if (i == detail::kNil) {
-        s.count_miss();
-      } else {
-        s.count_hit();
-        s.touch(i, now, access_ttl_);
-        on_hit(s.value(i), s.written(i), now);
-      }
+      s.read({key, h}, now, access_ttl_, batch_ptr(batch),
+             [&](const V& v, std::int64_t written) { on_hit(v, written, now); });
     }
     notify(batch);
   }
@@ -416,8 +408,7 @@ class Cache {
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);
     detail::MutexLock lock(s.mu);
-    const std::uint32_t i = s.find_unexpired({key, h}, now);
-    if (i != detail::kNil) f(s.value(i));
+    s.inspect({key, h}, now, f);
   }
 
   bool store(K&& key, V&& value, PutOptions&& opts, bool only_if_absent) {
@@ -465,9 +456,8 @@ class Cache {
   }
 
   bool over_bounds() const noexcept {
-    return (options_.max_entries &&
-            totals_.entries.load(std::memory_order_relaxed) >
-                static_cast<std::int64_t>(options_.max_entries)) ||
+    return (options_.max_entries && totals_.entries.load(std::memory_order_relaxed) >
+                                        static_cast<std::int64_t>(options_.max_entries)) ||
            (options_.max_bytes && totals_.bytes.load(std::memory_order_relaxed) >
                                       static_cast<std::int64_t>(options_.max_bytes));
   }

@@ -15,19 +15,19 @@
 namespace larder {
 
 struct Stats {
-  std::uint64_t hits = 0;               ///< get()/lookup() calls that found a live entry.
-  std::uint64_t misses = 0;             ///< get()/lookup() calls that did not.
-  std::uint64_t puts = 0;               ///< Entries stored by put()/put_if_absent() (new or replaced).
-  std::uint64_t updates = 0;            ///< Of those, the ones that replaced a live entry.
-  std::uint64_t evictions = 0;          ///< Entries removed to stay within max_entries/max_bytes.
-  std::uint64_t evicted_bytes = 0;      ///< Sum of the weights of evicted entries.
-  std::uint64_t expirations = 0;        ///< Entries removed because their TTL/TTI ran out.
+  std::uint64_t hits = 0;           ///< get()/lookup() calls that found a live entry.
+  std::uint64_t misses = 0;         ///< get()/lookup() calls that did not.
+  std::uint64_t puts = 0;           ///< Entries stored by put()/put_if_absent() (new or replaced).
+  std::uint64_t updates = 0;        ///< Of those, the ones that replaced a live entry.
+  std::uint64_t evictions = 0;      ///< Entries removed to stay within max_entries/max_bytes.
+  std::uint64_t evicted_bytes = 0;  ///< Sum of the weights of evicted entries.
+  std::uint64_t expirations = 0;    ///< Entries removed because their TTL/TTI ran out.
   std::uint64_t explicit_removals = 0;  ///< erase, erase_if, erase_prefix, invalidate_tag, clear.
   std::uint64_t listener_errors = 0;    ///< Exceptions thrown by on_removal (caught, counted).
-  std::uint64_t size = 0;               ///< Entries held now (may include not-yet-reclaimed expired).
-  std::uint64_t bytes = 0;              ///< Sum of the weights of the entries held now.
-  std::uint64_t capacity = 0;           ///< Options::max_entries (0 = unbounded).
-  std::uint64_t capacity_bytes = 0;     ///< Options::max_bytes (0 = unbounded).
+  std::uint64_t size = 0;            ///< Entries held now (may include not-yet-reclaimed expired).
+  std::uint64_t bytes = 0;           ///< Sum of the weights of the entries held now.
+  std::uint64_t capacity = 0;        ///< Options::max_entries (0 = unbounded).
+  std::uint64_t capacity_bytes = 0;  ///< Options::max_bytes (0 = unbounded).
 
   /// hits + misses.
   std::uint64_t requests() const noexcept { return hits + misses; }

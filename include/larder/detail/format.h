@@ -14,9 +14,9 @@ inline std::string format_duration(std::chrono::nanoseconds d) {
     std::int64_t ns;
     const char* name;
   };
-  static constexpr Unit kUnits[] = {{3'600'000'000'000, "h"}, {60'000'000'000, "min"},
-                                    {1'000'000'000, "s"},     {1'000'000, "ms"},
-                                    {1'000, "us"},            {1, "ns"}};
+  static constexpr Unit kUnits[] = {
+      {3'600'000'000'000, "h"}, {60'000'000'000, "min"}, {1'000'000'000, "s"},
+      {1'000'000, "ms"},        {1'000, "us"},           {1, "ns"}};
   for (const Unit& u : kUnits) {
     if (ns != 0 && ns % u.ns == 0) return std::to_string(ns / u.ns) + u.name;
   }

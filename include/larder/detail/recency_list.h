@@ -17,7 +17,11 @@ class RecencyList {
 
   template <class Pool>
   void push_front(Pool& pool, std::uint32_t i) noexcept {
-    auto& s = pool[i];
+    push_front(pool, i, pool[i]);
+  }
+  /// As above, with `s` = pool[i] already resolved (saves an index -> address step).
+  template <class Pool, class Slot>
+  void push_front(Pool& pool, std::uint32_t i, Slot& s) noexcept {
     s.prev = kNil;
     s.next = head_;
     if (head_ != kNil) pool[head_].prev = i;
@@ -27,7 +31,10 @@ class RecencyList {
 
   template <class Pool>
   void unlink(Pool& pool, std::uint32_t i) noexcept {
-    auto& s = pool[i];
+    unlink(pool, i, pool[i]);
+  }
+  template <class Pool, class Slot>
+  void unlink(Pool& pool, std::uint32_t /*i*/, Slot& s) noexcept {
     if (s.prev != kNil) {
       pool[s.prev].next = s.next;
     } else {
@@ -43,9 +50,13 @@ class RecencyList {
 
   template <class Pool>
   void move_to_front(Pool& pool, std::uint32_t i) noexcept {
+    if (head_ != i) move_to_front(pool, i, pool[i]);
+  }
+  template <class Pool, class Slot>
+  void move_to_front(Pool& pool, std::uint32_t i, Slot& s) noexcept {
     if (head_ == i) return;
-    unlink(pool, i);
-    push_front(pool, i);
+    unlink(pool, i, s);
+    push_front(pool, i, s);
   }
 
   void reset() noexcept { head_ = tail_ = kNil; }

@@ -117,36 +117,42 @@ class alignas(64) Shard {
   std::uint32_t find_live(const Probe& p, LazyNow& now, Batch* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = find(p);
-    if (i == kNil || !expired(i, now)) return i;
+    if (i == kNil || !expired(pool_[i], now)) return i;
     remove(i, RemovalCause::kExpired, out);
     return kNil;
   }
-  /// The entry for `p` if it has not expired, or kNil; changes nothing.
-  std::uint32_t find_unexpired(const Probe& p, LazyNow& now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::uint32_t i = find(p);
-    return (i == kNil || expired(i, now)) ? kNil : i;
-  }
-  /// Marks `i` most recently used and, with access expiry on, pushes its deadline out.
-  void touch(std::uint32_t i, LazyNow& now, std::int64_t access_ttl)
+
+  /// get/lookup: counts a hit or a miss; on a hit marks the entry most recently used, extends
+  /// its access expiry, and calls on_hit(value, written) under the lock. An entry found expired
+  /// is removed (kExpired) and counts as a miss.
+  template <class OnHit>
+  void read(const Probe& p, LazyNow& now, std::int64_t access_ttl, Batch* out, OnHit&& on_hit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    lru_.move_to_front(pool_, i);
-    auto& s = pool_[i];
-    if (access_ttl > 0 && !s.immortal) {
-      const std::int64_t e = std::min(s.write_deadline, saturating_add(now(), access_ttl));
-      if (e != s.expires) {
-        s.expires = e;
-        heap_.set(pool_, i, e);
+    const std::uint32_t i = find(p);
+    if (i != kNil) {
+      auto& e = pool_[i];
+      if (!expired(e, now)) {
+        ++counters_.hits;
+        lru_.move_to_front(pool_, i, e);
+        if (access_ttl > 0 && !e.immortal) extend_access(i, e, now(), access_ttl);
+        on_hit(std::as_const(e.value()), e.written);
+        return;
       }
+      remove(i, RemovalCause::kExpired, out);
     }
+    ++counters_.misses;
   }
-  const V& value(std::uint32_t i) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return pool_[i].value();
+
+  /// peek/contains: calls f(value) if an unexpired entry exists; changes nothing.
+  template <class F>
+  bool inspect(const Probe& p, LazyNow& now, F&& f) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const std::uint32_t i = find(p);
+    if (i == kNil) return false;
+    const auto& e = pool_[i];
+    if (expired(e, now)) return false;
+    f(e.value());
+    return true;
   }
-  std::int64_t written(std::uint32_t i) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return pool_[i].written;
-  }
-  void count_hit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { ++counters_.hits; }
-  void count_miss() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { ++counters_.misses; }
 
   // ---- writes ----
 
@@ -244,7 +250,7 @@ class alignas(64) Shard {
     std::size_t n = 0;
     for (std::uint32_t i = 0, end = pool_.high_water(); i < end; ++i) {
       auto& s = pool_[i];
-      if (!s.live || expired(i, now) || !pred(std::as_const(s.key()), std::as_const(s.value()))) {
+      if (!s.live || expired(s, now) || !pred(std::as_const(s.key()), std::as_const(s.value()))) {
         continue;
       }
       remove(i, RemovalCause::kExplicit, out);
@@ -266,8 +272,8 @@ class alignas(64) Shard {
     if (out) {
       out->reserve(out->size() + n);
       for (std::uint32_t i = lru_.head(); i != kNil; i = pool_[i].next) {
-        out->push_back({std::move(pool_[i].key()), std::move(pool_[i].value()),
-                        RemovalCause::kExplicit});
+        out->push_back(
+            {std::move(pool_[i].key()), std::move(pool_[i].value()), RemovalCause::kExplicit});
       }
     }
     index_.clear();
@@ -307,17 +313,28 @@ class alignas(64) Shard {
     const Pool* pool = nullptr;
     const KeyEq* eq = nullptr;
     bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
-    bool operator()(std::uint32_t a, const Probe& p) const { return (*eq)((*pool)[a].key(), p.key); }
-    bool operator()(const Probe& p, std::uint32_t a) const { return (*eq)((*pool)[a].key(), p.key); }
+    bool operator()(std::uint32_t a, const Probe& p) const {
+      return (*eq)((*pool)[a].key(), p.key);
+    }
+    bool operator()(const Probe& p, std::uint32_t a) const {
+      return (*eq)((*pool)[a].key(), p.key);
+    }
   };
 
   std::uint32_t find(const Probe& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto it = index_.find(p);
     return it == index_.end() ? kNil : *it;
   }
-  bool expired(std::uint32_t i, LazyNow& now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::int64_t e = pool_[i].expires;
-    return e != kNever && e <= now();
+  static bool expired(const Slot<K, V>& e, LazyNow& now) noexcept {
+    return e.expires != kNever && e.expires <= now();
+  }
+  void extend_access(std::uint32_t i, Slot<K, V>& e, std::int64_t now, std::int64_t access_ttl)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const std::int64_t deadline = std::min(e.write_deadline, saturating_add(now, access_ttl));
+    if (deadline != e.expires) {
+      e.expires = deadline;
+      heap_.set(pool_, i, deadline);
+    }
   }
   void set_meta(std::uint32_t i, const EntryMeta& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto& s = pool_[i];

@@ -137,7 +137,8 @@ class SlotPool {
   // Chunk c holds indices [64 * (2^c - 1), 64 * (2^(c+1) - 1)).
   static std::pair<std::uint32_t, std::size_t> locate(std::uint32_t i) noexcept {
     const std::uint64_t biased = std::uint64_t{i} + (std::uint64_t{1} << kFirstChunkBits);
-    const std::uint32_t c = static_cast<std::uint32_t>(std::bit_width(biased)) - 1 - kFirstChunkBits;
+    const std::uint32_t c =
+        static_cast<std::uint32_t>(std::bit_width(biased)) - 1 - kFirstChunkBits;
     return {c, static_cast<std::size_t>(biased - (std::uint64_t{1} << (c + kFirstChunkBits)))};
   }
 
