@@ -18,6 +18,7 @@
 // shard lock. Callbacks that run under a shard lock (erase_if's predicate, the key's hash and
 // equality) must not call back into the same cache. The destructor must not race with other calls
 // on the same cache, but it is safe while the background sweep runs: it waits for the sweep.
+// (So a removal listener must not destroy its own cache: on the sweeper thread it cannot wait.)
 //
 // WHEN EXPIRY HAPPENS. An entry put at time t with TTL d is returned by reads at times < t + d and
 // never at or after t + d. With expire_after_access = a, every get/lookup/put also moves that

@@ -23,4 +23,12 @@ class ValueTooLarge : public std::length_error {
   using std::length_error::length_error;
 };
 
+/// A loader waited, directly or through a chain of loads on other threads, for a load that its
+/// own thread is performing: a deadlock, refused instead. Raised by Cache::get_or_load and
+/// larder::cached when, e.g., fn(a) calls the same memoized function with `a` again.
+class LoaderCycle : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
 }  // namespace larder

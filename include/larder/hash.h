@@ -5,7 +5,7 @@
 // pick the shard and inside the shard's index.
 //
 // Built in:
-//   * integers and enums: hash_u64, a seeded 128-bit multiply-fold (XXH3 is overkill for 8 bytes);
+//   * integers and enums: hash_u64, the seed xored in and a splitmix64-style finalizer;
 //   * std::string and std::string_view: XXH3 of the bytes. Hash<std::string> is transparent: it
 //     also accepts std::string_view and const char*, so a Cache<std::string, V> looks keys up
 //     without allocating;
@@ -43,14 +43,19 @@ inline std::uint64_t hash_bytes(const void* data, std::size_t len, std::uint64_t
   return XXH3_64bits_withSeed(data, len, seed);
 }
 
-/// Mixes a 64-bit value with a seed: a 64x64->128-bit multiply folded (wyhash's "mum"), with
-/// both operands keyed by the seed. A handful of instructions instead of XXH3's ~25; every
-/// output bit depends on every input bit, which both shard choice (high bits) and the index
-/// (low bits) need.
+/// Mixes a 64-bit value with a seed: the seed is xored in, then a splitmix64 / murmur3-style
+/// finalizer (two multiply-xorshift rounds). ~8 instructions instead of XXH3's ~25; a bijection
+/// (distinct keys never share a full hash) with full avalanche for every seed, which both shard
+/// choice (high bits) and the index (low bits) rely on. (A seeded multiply-fold was tried first:
+/// for some seeds it mapped sequential keys to shards in a visibly skewed pattern.)
 inline std::uint64_t hash_u64(std::uint64_t x, std::uint64_t seed) noexcept {
-  const __uint128_t m = static_cast<__uint128_t>(x ^ seed ^ 0xa0761d6478bd642fULL) *
-                        (0xe7037ed1a0b428dbULL ^ (seed >> 17 | seed << 47));
-  return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
+  x ^= seed;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
 }
 
 namespace detail {

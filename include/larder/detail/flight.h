@@ -1,0 +1,70 @@
+// Single-flight loads (larder::detail).
+//
+// IMPLEMENTATION DETAILS
+// A Flight is one load in progress for one key: the first caller that misses creates it (under
+// the key's shard lock) and runs the loader with no lock held; callers that miss meanwhile find it
+// in the shard and wait on its shared future; the leader stores the value and retires the flight
+// in one critical section, then publishes the value (or its exception) to every waiter.
+//
+// Deadlock refusal: before a thread waits on a flight, begin_wait() walks the wait-for graph —
+// flight -> its leader thread -> the flight that thread waits on -> ... — under one registry
+// mutex. If the walk reaches the waiting thread itself, waiting would deadlock (a loader calling
+// back for its own key, directly or through other keys and threads), so LoaderCycle is thrown
+// instead. The thread that would close a cycle is the one that sees all of it, because every
+// registration happens under the same mutex. Only waits touch the registry; hits never do.
+#pragma once
+
+#include <exception>
+#include <future>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "larder/errors.h"
+
+namespace larder::detail {
+
+class FlightBase {
+ public:
+  /// Leader: the creating thread, or nobody yet (a refresh scheduled on an executor).
+  explicit FlightBase(bool led_by_caller)
+      : leader_(led_by_caller ? std::this_thread::get_id() : std::thread::id()) {}
+  /// Makes the calling thread the leader (a refresh task starting on an executor thread).
+  void lead_here();
+  std::thread::id leader() const;
+
+ private:
+  friend void begin_wait(const FlightBase& f);
+  std::thread::id leader_;  // guarded by the registry mutex in src/flight.cc
+};
+
+/// Records that this thread is about to wait on `f`, or throws LoaderCycle if that would deadlock.
+void begin_wait(const FlightBase& f);
+/// Undoes begin_wait.
+void end_wait() noexcept;
+
+template <class V>
+class Flight final : public FlightBase {
+ public:
+  explicit Flight(bool led_by_caller)
+      : FlightBase(led_by_caller), future_(promise_.get_future().share()) {}
+
+  void set_value(const V& v) { promise_.set_value(v); }
+  void set_exception(std::exception_ptr e) { promise_.set_exception(std::move(e)); }
+
+  /// Waits for the leader's result: returns a copy of the value or rethrows its exception.
+  /// Throws LoaderCycle instead of waiting when waiting would deadlock.
+  V wait() const {
+    begin_wait(*this);
+    struct End {
+      ~End() { end_wait(); }
+    } end;
+    return future_.get();
+  }
+
+ private:
+  std::promise<V> promise_;
+  std::shared_future<V> future_;
+};
+
+}  // namespace larder::detail
