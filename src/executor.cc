@@ -37,11 +37,11 @@ struct ThreadPool::State {
   }
 };
 
-ThreadPool::ThreadPool(std::size_t threads) : state_(std::make_unique<State>()) {
+ThreadPool::ThreadPool(std::size_t threads) : state_(std::make_shared<State>()) {
   if (threads == 0) threads = 1;
   state_->workers.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
-    state_->workers.emplace_back([s = state_.get()] { s->work(); });
+    state_->workers.emplace_back([s = state_] { s->work(); });
   }
 }
 
@@ -51,7 +51,13 @@ ThreadPool::~ThreadPool() {
     state_->stop = true;
   }
   state_->cv.notify_all();
-  for (auto& t : state_->workers) t.join();
+  for (auto& t : state_->workers) {
+    if (t.get_id() == std::this_thread::get_id()) {
+      t.detach();  // we are that worker: it returns to work() after this and drains the queue
+    } else {
+      t.join();
+    }
+  }
 }
 
 void ThreadPool::execute(std::function<void()> task) {

@@ -61,6 +61,7 @@
 #include <vector>
 
 #include "larder/clock.h"
+#include "larder/detail/flight.h"
 #include "larder/detail/mutex.h"
 #include "larder/detail/shard.h"
 #include "larder/detail/sweeper.h"
@@ -98,6 +99,9 @@ using IndexEq =
                        std::equal_to<>, Eq>;
 
 std::uint64_t instance_seed(const void* self) noexcept;
+
+template <class CacheT, class... Args>
+class MemoState;
 
 }  // namespace detail
 
@@ -172,14 +176,14 @@ class Cache {
   /// reclaiming (an expired entry is simply not returned). O(1) expected.
   std::optional<V> peek(key_view key) const {
     std::optional<V> result;
-    inspect(key, [&](const V& v) { result.emplace(v); });
+    inspect(key, [&](const V& v, std::int64_t) { result.emplace(v); });
     return result;
   }
 
   /// Whether a live (unexpired) entry exists for `key`. No stats, no recency change.
   bool contains(key_view key) const {
     bool found = false;
-    inspect(key, [&](const V&) { found = true; });
+    inspect(key, [&](const V&, std::int64_t) { found = true; });
     return found;
   }
 
@@ -199,6 +203,24 @@ class Cache {
   /// entry is left as it is (no recency change, no stats). Same errors as put().
   bool put_if_absent(K key, V value, PutOptions opts = {}) {
     return store(std::move(key), std::move(value), std::move(opts), /*only_if_absent=*/true);
+  }
+
+  /// The value for `key`; on a miss, `loader()` computes it and it is stored with `opts`.
+  /// Single-flight: concurrent misses for one key run the loader once; the others wait for that
+  /// result (or its exception, which is rethrown to every waiter and not cached). No shard lock
+  /// is held while the loader runs, so different keys load in parallel. A loader that waits,
+  /// directly or through other keys, for its own key throws larder::LoaderCycle instead of
+  /// deadlocking. Counts a hit or a miss like get(). See larder/memoize.h for TTL policies,
+  /// negative caching, refresh-ahead and stale-if-error on top of this.
+  ///
+  ///   User u = users.get_or_load("u:1", [&] { return db.load("u:1"); }, {.ttl = 1min});
+  template <class Loader>
+  requires std::invocable<Loader&> && std::convertible_to<std::invoke_result_t<Loader&>, V> V
+  get_or_load(key_view key, Loader loader, PutOptions opts = {}) {
+    if (std::optional<V> v = get(key)) return *std::move(v);
+    auto any = [](const V&, Duration) { return true; };
+    auto options_for = [&opts](const V&) -> std::optional<PutOptions> { return opts; };
+    return load_single_flight(key, any, loader, options_for);
   }
 
   /// Removes `key`; returns whether a live entry was removed (listener: kExplicit).
@@ -368,6 +390,7 @@ class Cache {
   using KeyEq = detail::IndexEq<K, Eq>;
   using ShardT = detail::Shard<K, V, Hash, KeyEq, key_view>;
   using Batch = detail::RemovalBatch<K, V>;
+  using FlightT = detail::Flight<V>;
   static constexpr std::size_t kCleanupSlice = 256;
   static constexpr std::size_t kExpirePerPut = 8;
 
@@ -405,14 +428,20 @@ class Cache {
   /// peek/contains: hands the unexpired entry to `f` under the lock; changes nothing.
   template <class F>
   void inspect(key_view key, F&& f) const {
+    detail::LazyNow now(clock_);
+    inspect(key, now, f);
+  }
+  template <class F>
+  void inspect(key_view key, detail::LazyNow& now, F&& f) const {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
-    detail::LazyNow now(clock_);
     detail::MutexLock lock(s.mu);
     s.inspect({key, h}, now, f);
   }
 
-  bool store(K&& key, V&& value, PutOptions&& opts, bool only_if_absent) {
+  /// put/put_if_absent; `retire` (a load's flight) is forgotten in the same critical section.
+  bool store(K&& key, V&& value, PutOptions&& opts, bool only_if_absent,
+             const FlightT* retire = nullptr) {
     opts.validate();
     const std::size_t weight =
         options_.weigher ? options_.weigher(key, value) : default_weight(key, value);
@@ -427,6 +456,7 @@ class Cache {
     bool stored = false;
     {
       detail::MutexLock lock(s.mu);
+      if (retire) s.remove_flight(retire);
       std::uint32_t i = s.find_live({key, h}, now, out);
       if (i == detail::kNil || !only_if_absent) {
         if (i != detail::kNil) {
@@ -444,6 +474,88 @@ class Cache {
     if (stored && over_bounds()) evict_elsewhere(home, out);
     notify(batch);
     return stored;
+  }
+
+  // ---- single-flight loading (detail/flight.h); also used by larder/memoize.h ----
+  template <class, class...>
+  friend class detail::MemoState;
+  struct Acquired {
+    std::optional<V> value;           // an entry accept() approved
+    std::shared_ptr<FlightT> flight;  // else: the load to wait on, or to lead
+    bool lead = false;                // the caller created `flight` and must complete it
+  };
+
+  /// Under the key's shard lock: an acceptable live entry, else the running flight, else a new
+  /// flight led by the caller (or, led_by_caller = false, by whoever runs it later).
+  template <class Accept>
+  Acquired acquire(key_view key, Accept& accept, bool led_by_caller) {
+    const std::uint64_t h = hash_of(key);
+    ShardT& s = shard_for(h);
+    detail::LazyNow now(clock_);
+    Batch batch;
+    Acquired a;
+    {
+      detail::MutexLock lock(s.mu);
+      const typename ShardT::Probe probe{key, h};
+      if (!s.find_acceptable(probe, now, batch_ptr(batch), accept, a.value)) {
+        a.flight = s.find_flight(probe);
+        if (!a.flight) {
+          a.flight = std::make_shared<FlightT>(led_by_caller);
+          s.add_flight(K(key), a.flight);
+          a.lead = true;
+        }
+      }
+    }
+    notify(batch);
+    return a;
+  }
+
+  /// Runs `load` for flight `f` (which the caller leads), stores the value with
+  /// options_for(value) (nullopt: do not store) while retiring the flight in the same critical
+  /// section, and publishes the value or the exception to the flight's waiters.
+  template <class Load, class OptionsFor>
+  V lead_flight(key_view key, const std::shared_ptr<FlightT>& f, Load& load,
+                OptionsFor& options_for) {
+    std::optional<V> v;
+    try {
+      v.emplace(load());
+      std::optional<PutOptions> o = options_for(std::as_const(*v));
+      if (o) {
+        store(K(key), V(*v), std::move(*o), /*only_if_absent=*/false, f.get());
+      } else {
+        retire_flight(key, f.get());
+      }
+    } catch (...) {
+      retire_flight(key, f.get());
+      f->set_exception(std::current_exception());
+      throw;
+    }
+    f->set_value(*v);
+    return *std::move(v);
+  }
+
+  template <class Accept, class Load, class OptionsFor>
+  V load_single_flight(key_view key, Accept& accept, Load& load, OptionsFor& options_for) {
+    Acquired a = acquire(key, accept, /*led_by_caller=*/true);
+    if (a.value) return *std::move(a.value);
+    if (!a.lead) return a.flight->wait();
+    return lead_flight(key, a.flight, load, options_for);
+  }
+
+  void retire_flight(key_view key, const FlightT* f) {
+    ShardT& s = shard_for(hash_of(key));
+    detail::MutexLock lock(s.mu);
+    s.remove_flight(f);
+  }
+
+  /// peek() plus the entry's age; no side effects.
+  std::optional<std::pair<V, Duration>> peek_with_age(key_view key) const {
+    std::optional<std::pair<V, Duration>> r;
+    detail::LazyNow now(clock_);
+    inspect(key, now, [&](const V& v, std::int64_t written) {
+      r.emplace(v, Duration{std::max<std::int64_t>(0, now() - written)});
+    });
+    return r;
   }
 
   /// After a put whose own shard had nothing left to evict: evicts from the other shards.

@@ -30,8 +30,10 @@ class InlineExecutor final : public Executor {
   void execute(std::function<void()> task) override { task(); }
 };
 
-/// A fixed pool of worker threads with an unbounded FIFO queue. The destructor runs the tasks
-/// still queued, then joins the workers.
+/// A fixed pool of worker threads with an unbounded FIFO queue. The destructor lets the workers
+/// run the tasks still queued, then joins them. It may run on one of the pool's own workers (a
+/// task dropping the last reference to its pool): that worker is detached instead of joined and
+/// finishes the queue on its own.
 class ThreadPool final : public Executor {
  public:
   /// `threads` >= 1 (0 is treated as 1).
@@ -44,7 +46,7 @@ class ThreadPool final : public Executor {
 
  private:
   struct State;
-  std::unique_ptr<State> state_;
+  std::shared_ptr<State> state_;  // shared with the workers, which may outlive this object
 };
 
 /// The process-wide default pool (2 threads), created on first use.

@@ -29,7 +29,9 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 #ifndef XXH_INLINE_ALL
 #define XXH_INLINE_ALL
@@ -95,6 +97,32 @@ struct Hash<std::string_view> {
 
 template <>
 struct Hash<std::string> : Hash<std::string_view> {};
+
+namespace detail {
+template <class H, class Q>
+std::uint64_t seeded_hash(const H& h, const Q& key, std::uint64_t seed) noexcept;
+}  // namespace detail
+
+/// Tuples and pairs (the keys of larder::cached functions): the elements' hashes, chained.
+template <class... Ts>
+struct Hash<std::tuple<Ts...>> {
+  std::uint64_t operator()(const std::tuple<Ts...>& t, std::uint64_t seed) const noexcept {
+    return std::apply(
+        [seed](const Ts&... xs) {
+          std::uint64_t h = seed;
+          ((h = hash_u64(h ^ detail::seeded_hash(Hash<Ts>{}, xs, seed), seed)), ...);
+          return h;
+        },
+        t);
+  }
+};
+template <class A, class B>
+struct Hash<std::pair<A, B>> {
+  std::uint64_t operator()(const std::pair<A, B>& p, std::uint64_t seed) const noexcept {
+    std::uint64_t h = hash_u64(seed ^ detail::seeded_hash(Hash<A>{}, p.first, seed), seed);
+    return hash_u64(h ^ detail::seeded_hash(Hash<B>{}, p.second, seed), seed);
+  }
+};
 
 namespace detail {
 

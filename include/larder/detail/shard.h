@@ -29,12 +29,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "larder/clock.h"
 #include "larder/detail/expiry_heap.h"
+#include "larder/detail/flight.h"
 #include "larder/detail/mutex.h"
 #include "larder/detail/recency_list.h"
 #include "larder/detail/slot_pool.h"
@@ -105,7 +108,7 @@ class alignas(64) Shard {
   };
 
   Shard(const Hasher* hasher, const KeyEq* eq, std::uint64_t seed, Totals* totals)
-      : index_(0, IndexHash{&pool_, hasher, seed}, IndexEq{&pool_, eq}), totals_(totals) {}
+      : index_(0, IndexHash{&pool_, hasher, seed}, IndexEq{&pool_, eq}), eq_(eq), totals_(totals) {}
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
@@ -143,15 +146,51 @@ class alignas(64) Shard {
     ++counters_.misses;
   }
 
-  /// peek/contains: calls f(value) if an unexpired entry exists; changes nothing.
+  /// peek/contains: calls f(value, written) if an unexpired entry exists; changes nothing.
   template <class F>
   bool inspect(const Probe& p, LazyNow& now, F&& f) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = find(p);
     if (i == kNil) return false;
     const auto& e = pool_[i];
     if (expired(e, now)) return false;
-    f(e.value());
+    f(e.value(), e.written);
     return true;
+  }
+
+  /// The live entry for `p` if accept(value, age) approves it: copies it into `value_out`.
+  template <class Accept>
+  bool find_acceptable(const Probe& p, LazyNow& now, Batch* out, Accept& accept,
+                       std::optional<V>& value_out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const std::uint32_t i = find_live(p, now, out);
+    if (i == kNil) return false;
+    const auto& e = pool_[i];
+    const Duration age{std::max<std::int64_t>(0, now() - e.written)};
+    if (!accept(e.value(), age)) return false;
+    value_out.emplace(e.value());
+    return true;
+  }
+
+  // ---- single-flight loads (flight.h) ----
+  // In-flight loads of a shard are few (at most one per loading thread), so a vector it is.
+
+  std::shared_ptr<Flight<V>> find_flight(const Probe& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (const auto& [key, flight] : flights_) {
+      if ((*eq_)(key, p.key)) return flight;
+    }
+    return nullptr;
+  }
+  void add_flight(K key, std::shared_ptr<Flight<V>> flight) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    flights_.emplace_back(std::move(key), std::move(flight));
+  }
+  /// Forgets `flight` (no-op if already retired).
+  void remove_flight(const Flight<V>* flight) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (auto it = flights_.begin(); it != flights_.end(); ++it) {
+      if (it->second.get() == flight) {
+        if (it != flights_.end() - 1) *it = std::move(flights_.back());
+        flights_.pop_back();
+        return;
+      }
+    }
   }
 
   // ---- writes ----
@@ -363,6 +402,8 @@ class alignas(64) Shard {
   ShardCounters counters_ ABSL_GUARDED_BY(mu);
   std::size_t size_ ABSL_GUARDED_BY(mu) = 0;
   std::size_t bytes_ ABSL_GUARDED_BY(mu) = 0;
+  std::vector<std::pair<K, std::shared_ptr<Flight<V>>>> flights_ ABSL_GUARDED_BY(mu);
+  const KeyEq* const eq_;
   Totals* const totals_;
 };
 

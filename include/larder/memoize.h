@@ -1,0 +1,451 @@
+// larder/memoize.h — `larder::cached(fn)`: memoize an expensive function behind a cache.
+//
+//   auto load_user = larder::cached([&](const std::string& id) { return db.load(id); },
+//                                   {.max_entries = 10'000, .ttl = 1min});
+//   User u = load_user("u:1");   // one db.load per key, even under 64 concurrent misses
+//
+//   // Several functions sharing one bounded cache (or a registry-named one):
+//   larder::Cache<std::string, User> users({.max_entries = 100'000});
+//   auto by_id = larder::cached(users, load_by_id, [](int id) { return "id:" + std::to_string(id);
+//   },
+//                               {.ttl = 5min});
+//
+// The returned callable has fn's signature (arguments must be hashable and copyable; the key of
+// the owned cache is the tuple of the arguments) and also offers fresh(args...) (bypass: call fn,
+// store the result), peek(args...), invalidate(args...) and stats(). Copies share one state.
+//
+// BEHAVIOUR
+// * Single-flight: concurrent misses for one key call fn once; the others wait for that result,
+//   or that exception (rethrown to every waiter, never cached). Different keys load in parallel;
+//   no cache lock is held while fn runs.
+// * Freshness: an entry is fresh while its age (time since stored) is below `ttl` (or
+//   `negative_ttl` for an absent result). ttl zero: fresh until the cache itself drops it.
+//   Without refresh_after and stale_if_error, results are stored with exactly that TTL and the
+//   hit path is a plain Cache::get (no age computed); a value someone else put in a shared cache
+//   then counts as fresh for as long as that cache holds it.
+// * Negative caching: a result the `is_absent` predicate calls absent (default: an empty
+//   std::optional) is cached for `negative_ttl`; with negative_ttl zero (default) it is not cached.
+// * Refresh-ahead: with 0 < refresh_after < ttl, a hit on an entry at least refresh_after old
+//   returns that value at once and reloads it on `executor`, one reload per key at a time. A
+//   failed reload leaves the old value in place (counted in load_failures).
+// * Stale-if-error: entries are kept `stale_if_error` past their ttl; a call that finds such an
+//   expired entry loads synchronously and, if fn throws, returns the expired value instead of
+//   throwing (counted in stale_served).
+// * Re-entrancy: fn calling the same memoized function for the same key, directly or through
+//   other keys (even on other threads), throws larder::LoaderCycle instead of deadlocking.
+//
+// THREAD SAFETY. Every member may be called concurrently. The callable keeps its state alive while
+// a refresh it scheduled is still queued or running; a Cache passed in by reference must outlive
+// the callable and its refreshes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "larder/cache.h"
+#include "larder/detail/striped_counter.h"
+#include "larder/executor.h"
+
+namespace larder {
+
+/// Options of a memoized function. Every field says its default. Field order is API.
+template <class V>
+struct MemoizeOptions {
+  /// Name of the owned cache (stats, errors). Default "".
+  std::string name{};
+  /// Bound of the owned cache (ignored with an existing cache). Default 0: unbounded.
+  std::size_t max_entries = 0;
+  /// How long a result stays fresh. Default zero: until the cache drops it (never, for the owned
+  /// cache; the cache's own default_ttl for an existing one).
+  Duration ttl = Duration::zero();
+  /// How long an absent result (see is_absent) stays cached. Default zero: absent results are
+  /// not cached.
+  Duration negative_ttl = Duration::zero();
+  /// Says whether a result means "absent". Default: an empty std::optional is absent, for other
+  /// result types nothing is.
+  std::function<bool(const V&)> is_absent{};
+  /// Reload in the background a hit at least this old (must be below ttl). Default zero: off.
+  Duration refresh_after = Duration::zero();
+  /// Serve an expired value this long past its ttl when reloading it throws. Default zero: off.
+  Duration stale_if_error = Duration::zero();
+  /// Where refreshes run. Default nullptr: larder::default_executor() (2 shared threads).
+  std::shared_ptr<Executor> executor{};
+  /// Time source of the owned cache. Default nullptr: steady clock.
+  std::shared_ptr<Clock> clock{};
+  /// Shards of the owned cache. Default 0: auto.
+  std::size_t shards = 0;
+  /// Background expiry sweep of the owned cache. Default 1s; zero: off.
+  Duration background_cleanup = std::chrono::seconds(1);
+
+  /// Throws larder::InvalidArgument naming the first field out of range.
+  void validate() const {
+    auto non_negative = [](const char* field, Duration d) {
+      if (d.count() < 0) {
+        throw InvalidArgument(std::string("larder: MemoizeOptions.") + field +
+                              " must not be negative (got " + detail::format_duration(d) + ")");
+      }
+    };
+    non_negative("ttl", ttl);
+    non_negative("negative_ttl", negative_ttl);
+    non_negative("refresh_after", refresh_after);
+    non_negative("stale_if_error", stale_if_error);
+    non_negative("background_cleanup", background_cleanup);
+    if (refresh_after.count() > 0 && ttl.count() > 0 && refresh_after >= ttl) {
+      throw InvalidArgument("larder: MemoizeOptions.refresh_after (" +
+                            detail::format_duration(refresh_after) +
+                            ") must be shorter than ttl (" + detail::format_duration(ttl) + ")");
+    }
+  }
+};
+
+/// Counters of one memoized function (a snapshot).
+struct MemoizeStats {
+  std::uint64_t hits = 0;           ///< Calls answered from the cache (fresh entry).
+  std::uint64_t misses = 0;         ///< Calls that needed a load (their own or one in flight).
+  std::uint64_t loads = 0;          ///< Calls of fn (misses that led a flight, refreshes, fresh()).
+  std::uint64_t load_failures = 0;  ///< Calls of fn that threw.
+  Duration total_load_time{};       ///< Wall time spent in fn, summed.
+  std::uint64_t refreshes = 0;      ///< Background reloads started (refresh-ahead).
+  std::uint64_t stale_served = 0;   ///< Expired values returned because a load threw.
+
+  /// hits / (hits + misses), or 0 with no calls.
+  double hit_rate() const noexcept {
+    const std::uint64_t n = hits + misses;
+    return n == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(n);
+  }
+  /// total_load_time / loads, or zero with no loads.
+  Duration average_load_time() const noexcept {
+    return loads == 0 ? Duration{} : total_load_time / static_cast<std::int64_t>(loads);
+  }
+};
+
+namespace detail {
+
+template <class... Ts>
+struct TypeList {};
+
+/// R and Args of a callable with one non-template call operator (or a function pointer).
+template <class F, class = void>
+struct FnTraits {
+  static constexpr bool known = false;
+};
+template <class R, class... A>
+struct FnTraits<R (*)(A...)> {
+  static constexpr bool known = true;
+  using result = R;
+  using args = TypeList<A...>;
+};
+template <class R, class... A>
+struct FnTraits<R (*)(A...) noexcept> : FnTraits<R (*)(A...)> {};
+template <class R, class... A>
+struct FnTraits<R(A...)> : FnTraits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct FnTraits<R (C::*)(A...) const> : FnTraits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct FnTraits<R (C::*)(A...) const noexcept> : FnTraits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct FnTraits<R (C::*)(A...)> : FnTraits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct FnTraits<R (C::*)(A...) noexcept> : FnTraits<R (*)(A...)> {};
+template <class F>
+struct FnTraits<F, std::void_t<decltype(&F::operator())>> : FnTraits<decltype(&F::operator())> {};
+
+template <class F>
+using Fn = std::decay_t<F>;
+
+template <class F>
+concept Memoizable = FnTraits<Fn<F>>::known;
+
+template <class F>
+using memo_result_t = std::decay_t<typename FnTraits<Fn<F>>::result>;
+
+template <class T>
+struct IsOptional : std::false_type {};
+template <class T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+
+inline Duration saturating_sum(Duration a, Duration b) noexcept {
+  return b >= Duration::max() - a ? kNoExpiry : a + b;
+}
+
+/// The state shared by the copies of one memoized function.
+template <class CacheT, class... Args>
+class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>> {
+ public:
+  using K = typename CacheT::key_type;
+  using V = typename CacheT::mapped_type;
+
+  MemoState(std::unique_ptr<CacheT> owned, CacheT* cache, std::function<V(Args...)> fn,
+            std::function<K(Args...)> key_fn, MemoizeOptions<V> opts)
+      : owned_(std::move(owned)),
+        cache_(owned_ ? owned_.get() : cache),
+        fn_(std::move(fn)),
+        key_fn_(std::move(key_fn)),
+        opts_(std::move(opts)),
+        executor_(opts_.executor ? opts_.executor : default_executor()),
+        needs_age_(opts_.refresh_after.count() > 0 || opts_.stale_if_error.count() > 0) {}
+
+  V call(Args... args) {
+    const K key = key_fn_(args...);
+    std::optional<V> stale;
+    if (!needs_age_) {
+      // Stored TTL == freshness limit, so "the cache still holds it" means fresh, and the
+      // cache's own expiry check decides; no clock read for the age.
+      if (std::optional<V> v = cache_->get(key)) {
+        hits_.add();
+        return *std::move(v);
+      }
+      return miss(key, stale, args...);
+    }
+    LookupResult<V> r = cache_->lookup(key);
+    if (r.hit) {
+      if (fresh(*r.value, r.age)) {
+        hits_.add();
+        if (opts_.refresh_after.count() > 0 && !absent(*r.value) && r.age >= opts_.refresh_after) {
+          refresh(key, args...);
+        }
+        return *std::move(r.value);
+      }
+      stale = std::move(r.value);  // past ttl, within stale_if_error
+    }
+    return miss(key, stale, args...);
+  }
+
+  V miss(const K& key, std::optional<V>& stale, Args... args) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    auto accept = [this](const V& v, Duration age) { return fresh(v, age); };
+    auto load = [&] { return timed_load(args...); };
+    auto options_for = [this](const V& v) { return put_options(v); };
+    try {
+      return cache_->load_single_flight(key, accept, load, options_for);
+    } catch (const LoaderCycle&) {
+      throw;
+    } catch (...) {
+      if (!stale) throw;
+      stale_served_.fetch_add(1, std::memory_order_relaxed);
+      return *std::move(stale);
+    }
+  }
+
+  V fresh_call(Args... args) {
+    V v = timed_load(args...);
+    if (std::optional<PutOptions> o = put_options(v)) cache_->put(key_fn_(args...), v, *o);
+    return v;
+  }
+
+  std::optional<V> peek(Args... args) const {
+    auto e = cache_->peek_with_age(key_fn_(args...));
+    if (!e || !fresh(e->first, e->second)) return std::nullopt;
+    return std::move(e->first);
+  }
+
+  bool invalidate(Args... args) { return cache_->erase(key_fn_(args...)); }
+
+  MemoizeStats stats() const {
+    MemoizeStats s;
+    s.hits = hits_.sum();
+    s.misses = misses_.load(std::memory_order_relaxed);
+    s.loads = loads_.load(std::memory_order_relaxed);
+    s.load_failures = load_failures_.load(std::memory_order_relaxed);
+    s.total_load_time = Duration{load_ns_.load(std::memory_order_relaxed)};
+    s.refreshes = refreshes_.load(std::memory_order_relaxed);
+    s.stale_served = stale_served_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  CacheT& cache() const noexcept { return *cache_; }
+
+ private:
+  bool absent(const V& v) const {
+    if (opts_.is_absent) return opts_.is_absent(v);
+    if constexpr (IsOptional<V>::value) {
+      return !v.has_value();
+    } else {
+      return false;
+    }
+  }
+  bool fresh(const V& v, Duration age) const {
+    const Duration limit = absent(v) ? opts_.negative_ttl : opts_.ttl;
+    return limit.count() == 0 || age < limit;
+  }
+  /// How to store a result: nullopt = do not store.
+  std::optional<PutOptions> put_options(const V& v) const {
+    if (absent(v)) {
+      if (opts_.negative_ttl.count() == 0) return std::nullopt;
+      return PutOptions{.ttl = saturating_sum(opts_.negative_ttl, opts_.stale_if_error)};
+    }
+    if (opts_.ttl.count() == 0) return PutOptions{};
+    return PutOptions{.ttl = saturating_sum(opts_.ttl, opts_.stale_if_error)};
+  }
+
+  V timed_load(Args... args) {
+    loads_.fetch_add(1, std::memory_order_relaxed);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto account = [&] {
+      load_ns_.fetch_add((std::chrono::steady_clock::now() - t0).count(),
+                         std::memory_order_relaxed);
+    };
+    try {
+      V v = fn_(args...);
+      account();
+      return v;
+    } catch (...) {
+      account();
+      load_failures_.fetch_add(1, std::memory_order_relaxed);
+      throw;
+    }
+  }
+
+  void refresh(const K& key, Args... args) {
+    // Skip if the entry was refreshed meanwhile or a load for it is already running.
+    auto young = [this](const V&, Duration age) { return age < opts_.refresh_after; };
+    typename CacheT::Acquired a = cache_->acquire(key, young, /*led_by_caller=*/false);
+    if (!a.lead) return;
+    refreshes_.fetch_add(1, std::memory_order_relaxed);
+    auto task = [self = this->shared_from_this(), key, flight = a.flight,
+                 saved = std::tuple<std::decay_t<Args>...>(args...)]() mutable {
+      flight->lead_here();
+      auto load = [&] {
+        return std::apply([&](auto&... a) { return self->timed_load(a...); }, saved);
+      };
+      auto options_for = [&](const V& v) { return self->put_options(v); };
+      try {
+        self->cache_->lead_flight(key, flight, load, options_for);
+      } catch (...) {
+        // Counted in load_failures; the old value stays until its ttl.
+      }
+    };
+    try {
+      executor_->execute(std::move(task));
+    } catch (...) {
+      // The executor refused the task: release the flight so the key is not blocked.
+      cache_->retire_flight(key, a.flight.get());
+      a.flight->set_exception(std::current_exception());
+    }
+  }
+
+  std::unique_ptr<CacheT> owned_;
+  CacheT* cache_;
+  std::function<V(Args...)> fn_;
+  std::function<K(Args...)> key_fn_;
+  MemoizeOptions<V> opts_;
+  std::shared_ptr<Executor> executor_;
+  const bool needs_age_;  // freshness needs the entry's age (refresh-ahead, stale-if-error)
+  StripedCounter hits_;
+  std::atomic<std::uint64_t> misses_{0}, loads_{0}, load_failures_{0}, refreshes_{0},
+      stale_served_{0};
+  std::atomic<std::int64_t> load_ns_{0};
+};
+
+template <class CacheT, class ArgList>
+struct MemoizedFor;
+
+}  // namespace detail
+
+/// A memoized function: callable like fn, plus fresh / peek / invalidate / stats. Cheap to copy
+/// (copies share the cache and the counters). See the file comment for the behaviour.
+template <class CacheT, class... Args>
+class Memoized {
+ public:
+  using key_type = typename CacheT::key_type;
+  using result_type = typename CacheT::mapped_type;
+
+  /// fn(args...) through the cache (single-flight on a miss). Rethrows fn's exception;
+  /// throws larder::LoaderCycle on re-entrant loads.
+  result_type operator()(Args... args) const { return state_->call(args...); }
+  /// Bypasses the cache: calls fn and stores the result (the services' use_cache=false).
+  result_type fresh(Args... args) const { return state_->fresh_call(args...); }
+  /// The cached result if fresh; never calls fn; no stats, no recency change.
+  std::optional<result_type> peek(Args... args) const { return state_->peek(args...); }
+  /// Drops the cached result for these arguments; returns whether one was cached.
+  bool invalidate(Args... args) const { return state_->invalidate(args...); }
+  /// This function's counters (the cache's own are in cache().stats()).
+  MemoizeStats stats() const { return state_->stats(); }
+  /// The cache behind it (owned, or the one passed to cached()).
+  CacheT& cache() const noexcept { return state_->cache(); }
+
+  explicit Memoized(std::shared_ptr<detail::MemoState<CacheT, Args...>> s) : state_(std::move(s)) {}
+
+ private:
+  std::shared_ptr<detail::MemoState<CacheT, Args...>> state_;
+};
+
+namespace detail {
+template <class CacheT, class... A>
+struct MemoizedFor<CacheT, TypeList<A...>> {
+  using type = Memoized<CacheT, A...>;
+  using key = std::tuple<std::decay_t<A>...>;
+};
+
+template <class F>
+struct OwnedMemo {
+  using traits = FnTraits<Fn<F>>;
+  using V = memo_result_t<F>;
+  using Key = typename MemoizedFor<void, typename traits::args>::key;
+  using CacheT = Cache<Key, V>;
+  using type = typename MemoizedFor<CacheT, typename traits::args>::type;
+};
+
+template <class>
+inline constexpr bool kAlwaysFalse = false;
+}  // namespace detail
+
+/// Memoizes `fn` behind a cache of its own, keyed by the tuple of its arguments.
+template <class F>
+requires detail::Memoizable<F>
+auto cached(F fn, MemoizeOptions<detail::memo_result_t<F>> opts = {}) {
+  using M = detail::OwnedMemo<F>;
+  return [&]<class... A>(detail::TypeList<A...>) {
+    using CacheT = typename M::CacheT;
+    using V = typename M::V;
+    opts.validate();
+    auto cache = std::make_unique<CacheT>(
+        typename CacheT::Options{.name = opts.name,
+                                 .max_entries = opts.max_entries,
+                                 .shards = opts.shards,
+                                 .clock = opts.clock,
+                                 .background_cleanup = opts.background_cleanup});
+    auto state = std::make_shared<detail::MemoState<CacheT, A...>>(
+        std::move(cache), nullptr, std::function<V(A...)>(std::move(fn)),
+        std::function<typename M::Key(A...)>(
+            [](A... a) { return typename M::Key(std::forward<A>(a)...); }),
+        std::move(opts));
+    return Memoized<CacheT, A...>(std::move(state));
+  }(typename M::traits::args{});
+}
+
+/// (Reached only when fn's signature cannot be read: explains why.)
+template <class F>
+requires(!detail::Memoizable<F>) void cached(F, const MemoizeOptions<int>& = {}) {
+  static_assert(detail::kAlwaysFalse<F>,
+                "larder::cached: cannot read fn's signature (a generic lambda, or an overloaded "
+                "call operator?). Give the lambda explicit parameter types.");
+}
+
+/// Memoizes `fn` in an existing cache, under the key `key_fn(args...)`: several functions can
+/// share one bounded (or registry-named) cache. `cache` must outlive the result.
+template <class K, class V, class H, class E, class F, class KeyFn>
+requires detail::Memoizable<F>
+auto cached(Cache<K, V, H, E>& cache, F fn, KeyFn key_fn, MemoizeOptions<V> opts = {}) {
+  using traits = detail::FnTraits<detail::Fn<F>>;
+  static_assert(std::is_convertible_v<detail::memo_result_t<F>, V>,
+                "larder::cached: fn's result must convert to the cache's value type");
+  return [&]<class... A>(detail::TypeList<A...>) {
+    using CacheT = Cache<K, V, H, E>;
+    opts.validate();
+    auto state = std::make_shared<detail::MemoState<CacheT, A...>>(
+        nullptr, &cache, std::function<V(A...)>(std::move(fn)),
+        std::function<K(A...)>(std::move(key_fn)), std::move(opts));
+    return Memoized<CacheT, A...>(std::move(state));
+  }(typename traits::args{});
+}
+
+}  // namespace larder
