@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ clang pkg-config clang-format
+  cmake ninja-build g++ clang pkg-config clang-format libclang-rt-14-dev
   libabsl-dev libxxhash-dev zlib1g-dev   # larder::larder
   catch2                                 # tests
   libbenchmark-dev libtbb-dev libcuckoo-dev  # bench/ and its peers

@@ -437,7 +437,8 @@ TEST_CASE("a byte-bounded cache with many shards still accepts any value up to m
       {.max_bytes = 10'000,
        .weigher = [](const int&, const std::string& v) { return v.size(); },
        .shards = 64,
-       .background_cleanup = 0s});
+       .background_cleanup = 0s,
+       .compression = {.min_size = 0}});  // raw sizes: this is about the byte bound
   for (int i = 0; i < 100; ++i) c.put(i, std::string(100, 'x'));
   CHECK(c.bytes() == 10'000);
   c.put(1000, std::string(10'000, 'y'));  // evicts everything else, in every shard

@@ -61,6 +61,8 @@
 #include <vector>
 
 #include "larder/clock.h"
+#include "larder/codec.h"
+#include "larder/compression.h"
 #include "larder/detail/flight.h"
 #include "larder/detail/mutex.h"
 #include "larder/detail/shard.h"
@@ -78,6 +80,7 @@ struct LookupResult {
   std::optional<V> value;     ///< The value, if the key was present and not expired.
   bool hit = false;           ///< value.has_value(): "X-Cache: HIT" vs "MISS".
   Duration age = Duration{};  ///< Time since the entry was put (zero on a miss): X-Cache-Age.
+  Duration ttl = Duration{};  ///< The TTL it was put with (kNoExpiry: none; zero on a miss).
   explicit operator bool() const noexcept { return hit; }
 };
 
@@ -155,35 +158,53 @@ class Cache {
   /// and (with expire_after_access) extends its life. Reclaims the entry if it has expired.
   /// O(1) expected.
   std::optional<V> get(key_view key) {
-    std::optional<V> result;
-    read(key, [&](const V& v, std::int64_t, detail::LazyNow&) { result.emplace(v); });
-    return result;
+    if constexpr (!kFrames) {
+      std::optional<V> result;
+      read(key, [&](const SlotT& e, detail::LazyNow&) { result.emplace(e.value()); });
+      return result;
+    } else {
+      std::optional<Payload> p;
+      read(key, [&](const SlotT& e, detail::LazyNow&) { p.emplace(detail::copy_payload<V>(e)); });
+      if (!p) return std::nullopt;
+      return materialize(key, std::move(*p));
+    }
   }
 
-  /// Like get(), plus the entry's age (time since its put): the data behind X-Cache: HIT|MISS and
-  /// X-Cache-Age.
+  /// Like get(), plus the entry's age (time since its put) and the TTL it was put with: the data
+  /// behind X-Cache: HIT|MISS, X-Cache-Age and Cache-Control: max-age.
   LookupResult<V> lookup(key_view key) {
     LookupResult<V> r;
-    read(key, [&](const V& v, std::int64_t written, detail::LazyNow& now) {
-      r.value.emplace(v);
-      r.hit = true;
-      r.age = Duration{std::max<std::int64_t>(0, now() - written)};
+    std::optional<Payload> p;
+    read(key, [&](const SlotT& e, detail::LazyNow& now) {
+      if constexpr (kFrames) {
+        p.emplace(detail::copy_payload<V>(e));
+      } else {
+        r.value.emplace(e.value());
+      }
+      r.age = Duration{std::max<std::int64_t>(0, now() - e.written)};
+      r.ttl = ShardT::stored_ttl(e);
     });
+    if constexpr (kFrames) {
+      if (p) r.value = materialize(key, std::move(*p));
+    }
+    r.hit = r.value.has_value();
+    if (!r.hit) r.age = r.ttl = Duration{};
     return r;
   }
 
   /// The value for `key`, or nullopt, with no side effect: no stats, no recency change, no
   /// reclaiming (an expired entry is simply not returned). O(1) expected.
   std::optional<V> peek(key_view key) const {
-    std::optional<V> result;
-    inspect(key, [&](const V& v, std::int64_t) { result.emplace(v); });
-    return result;
+    std::optional<Payload> p;
+    inspect(key, [&](const SlotT& e) { p.emplace(detail::copy_payload<V>(e)); });
+    if (!p) return std::nullopt;
+    return materialize(key, std::move(*p));
   }
 
   /// Whether a live (unexpired) entry exists for `key`. No stats, no recency change.
   bool contains(key_view key) const {
     bool found = false;
-    inspect(key, [&](const V&, std::int64_t) { found = true; });
+    inspect(key, [&](const SlotT&) { found = true; });
     return found;
   }
 
@@ -218,7 +239,7 @@ class Cache {
   requires std::invocable<Loader&> && std::convertible_to<std::invoke_result_t<Loader&>, V> V
   get_or_load(key_view key, Loader loader, PutOptions opts = {}) {
     if (std::optional<V> v = get(key)) return *std::move(v);
-    auto any = [](const V&, Duration) { return true; };
+    auto any = [](Duration, Duration) { return true; };
     auto options_for = [&opts](const V&) -> std::optional<PutOptions> { return opts; };
     return load_single_flight(key, any, loader, options_for);
   }
@@ -243,7 +264,8 @@ class Cache {
   }
 
   /// Removes every live entry for which pred(const K&, const V&) returns true; returns how many.
-  /// pred runs under a shard lock: it must not call this cache. O(entries).
+  /// pred runs under a shard lock: it must not call this cache. O(entries). (Values stored
+  /// compressed are decompressed, under the lock, to be shown to pred.)
   template <class Pred>
   requires std::predicate<Pred&, const K&, const V&> std::size_t erase_if(Pred pred) {
     std::size_t n = 0;
@@ -253,7 +275,16 @@ class Cache {
       Batch batch;
       try {
         detail::MutexLock lock(s.mu);
-        n += s.remove_if(pred, now, batch_ptr(batch));
+        auto matches = [this](Pred& p, const SlotT& e) {
+          if constexpr (kFrames) {
+            if (e.framed) {
+              std::optional<V> v = decode_payload(e.frame());
+              return v && static_cast<bool>(p(e.key(), *v));
+            }
+          }
+          return static_cast<bool>(p(e.key(), e.value()));
+        };
+        n += s.remove_if(pred, matches, now, batch_ptr(batch));
       } catch (...) {
         notify(batch);  // what was removed before pred threw is still reported
         throw;
@@ -351,6 +382,11 @@ class Cache {
       st.explicit_removals += c.explicit_removals;
     }
     st.listener_errors = listener_errors_.load(std::memory_order_relaxed);
+    st.compressed = compression_.compressed.load(std::memory_order_relaxed);
+    st.compression_skipped = compression_.skipped.load(std::memory_order_relaxed);
+    st.bytes_before_compression = compression_.bytes_before.load(std::memory_order_relaxed);
+    st.bytes_after_compression = compression_.bytes_after.load(std::memory_order_relaxed);
+    st.decode_errors = compression_.decode_errors.load(std::memory_order_relaxed);
     st.size = size();
     st.bytes = bytes();
     st.capacity = options_.max_entries;
@@ -365,6 +401,7 @@ class Cache {
       s.reset_counters();
     }
     listener_errors_.store(0, std::memory_order_relaxed);
+    compression_.reset();
   }
 
   /// Options::name.
@@ -391,6 +428,10 @@ class Cache {
   using ShardT = detail::Shard<K, V, Hash, KeyEq, key_view>;
   using Batch = detail::RemovalBatch<K, V>;
   using FlightT = detail::Flight<V>;
+  using SlotT = detail::Slot<K, V>;
+  using Payload = detail::Payload<V>;
+  /// Whether entries of V can be stored compressed (see detail::kFrameStorage).
+  static constexpr bool kFrames = detail::kFrameStorage<V>;
   static constexpr std::size_t kCleanupSlice = 256;
   static constexpr std::size_t kExpirePerPut = 8;
 
@@ -410,7 +451,7 @@ class Cache {
   }
   Batch* batch_ptr(Batch& b) const noexcept { return options_.on_removal ? &b : nullptr; }
 
-  /// get/lookup: see Shard::read. `on_hit(value, written, now)` runs under the shard lock.
+  /// get/lookup: see Shard::read. `on_hit(slot, now)` runs under the shard lock: copy only.
   template <class OnHit>
   void read(key_view key, OnHit&& on_hit) {
     const std::uint64_t h = hash_of(key);
@@ -419,8 +460,7 @@ class Cache {
     Batch batch;
     {
       detail::MutexLock lock(s.mu);
-      s.read({key, h}, now, access_ttl_, batch_ptr(batch),
-             [&](const V& v, std::int64_t written) { on_hit(v, written, now); });
+      s.read({key, h}, now, access_ttl_, batch_ptr(batch), [&](const SlotT& e) { on_hit(e, now); });
     }
     notify(batch);
   }
@@ -443,8 +483,10 @@ class Cache {
   bool store(K&& key, V&& value, PutOptions&& opts, bool only_if_absent,
              const FlightT* retire = nullptr) {
     opts.validate();
-    const std::size_t weight =
-        options_.weigher ? options_.weigher(key, value) : default_weight(key, value);
+    Payload payload = prepare(std::move(value));
+    const std::size_t weight = payload.framed()   ? framed_weight(key, payload.frame)
+                               : options_.weigher ? options_.weigher(key, *payload.value)
+                                                  : default_weight(key, *payload.value);
     check_weight(weight);
     const std::uint64_t h = hash_of(key);
     const std::size_t home = shard_index(h);
@@ -460,9 +502,9 @@ class Cache {
       std::uint32_t i = s.find_live({key, h}, now, out);
       if (i == detail::kNil || !only_if_absent) {
         if (i != detail::kNil) {
-          s.replace(i, std::move(value), meta, std::move(opts.tags), out);
+          s.replace(i, std::move(payload), meta, std::move(opts.tags), out);
         } else {
-          i = s.insert(h, std::move(key), std::move(value), meta, std::move(opts.tags));
+          i = s.insert(h, std::move(key), std::move(payload), meta, std::move(opts.tags));
         }
         // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
         s.expire(meta.written, kExpirePerPut, out);
@@ -480,7 +522,7 @@ class Cache {
   template <class, class...>
   friend class detail::MemoState;
   struct Acquired {
-    std::optional<V> value;           // an entry accept() approved
+    std::optional<Payload> value;     // an entry accept(age, ttl) approved
     std::shared_ptr<FlightT> flight;  // else: the load to wait on, or to lead
     bool lead = false;                // the caller created `flight` and must complete it
   };
@@ -537,7 +579,11 @@ class Cache {
   template <class Accept, class Load, class OptionsFor>
   V load_single_flight(key_view key, Accept& accept, Load& load, OptionsFor& options_for) {
     Acquired a = acquire(key, accept, /*led_by_caller=*/true);
-    if (a.value) return *std::move(a.value);
+    if (a.value) {
+      if (std::optional<V> v = materialize(key, std::move(*a.value))) return *std::move(v);
+      // Undecodable (counted): load it again like a miss.
+      a = acquire(key, kNothingAcceptable, /*led_by_caller=*/true);
+    }
     if (!a.lead) return a.flight->wait();
     return lead_flight(key, a.flight, load, options_for);
   }
@@ -548,14 +594,97 @@ class Cache {
     s.remove_flight(f);
   }
 
-  /// peek() plus the entry's age; no side effects.
-  std::optional<std::pair<V, Duration>> peek_with_age(key_view key) const {
-    std::optional<std::pair<V, Duration>> r;
+  /// peek() plus the entry's age and stored TTL; no side effects.
+  std::optional<std::tuple<V, Duration, Duration>> peek_with_age(key_view key) const {
+    std::optional<Payload> p;
+    Duration age{}, ttl{};
     detail::LazyNow now(clock_);
-    inspect(key, now, [&](const V& v, std::int64_t written) {
-      r.emplace(v, Duration{std::max<std::int64_t>(0, now() - written)});
+    inspect(key, now, [&](const SlotT& e) {
+      p.emplace(detail::copy_payload<V>(e));
+      age = Duration{std::max<std::int64_t>(0, now() - e.written)};
+      ttl = ShardT::stored_ttl(e);
     });
-    return r;
+    if (!p) return std::nullopt;
+    std::optional<V> v = materialize(key, std::move(*p));
+    if (!v) return std::nullopt;
+    return std::tuple<V, Duration, Duration>(std::move(*v), age, ttl);
+  }
+
+  // ---- compression (compression.h): encode before the lock, decode after it ----
+
+  struct CompressionCounters {
+    std::atomic<std::uint64_t> compressed{0}, skipped{0}, bytes_before{0}, bytes_after{0},
+        decode_errors{0};
+    void reset() noexcept {
+      for (auto* c : {&compressed, &skipped, &bytes_before, &bytes_after, &decode_errors}) {
+        c->store(0, std::memory_order_relaxed);
+      }
+    }
+  };
+
+  /// What a put stores for `value`: compressed (a frame) when options and size say so, else the
+  /// value itself. Throws ValueTooLarge above compression.max_value_size.
+  Payload prepare(V&& value) {
+    Payload p;
+    if constexpr (kFrames) {
+      const CompressionOptions& c = options_.compression;
+      if constexpr (kByteLike<V>) {
+        const std::string_view bytes(reinterpret_cast<const char*>(value.data()),
+                                     value.size() * sizeof(*value.data()));
+        if (try_compress(bytes, p)) return p;
+      } else if (c.encode) {
+        const std::string bytes = encode(value);
+        if (try_compress(bytes, p)) return p;
+      }
+    }
+    p.value.emplace(std::move(value));
+    return p;
+  }
+  bool try_compress(std::string_view bytes, Payload& p) {
+    const CompressionOptions& c = options_.compression;
+    if (bytes.size() > c.max_value_size) {
+      throw ValueTooLarge("larder: value of " + std::to_string(bytes.size()) +
+                          " bytes exceeds Options.compression.max_value_size (" +
+                          std::to_string(c.max_value_size) + " bytes)" + cache_label());
+    }
+    if (c.min_size == 0 || bytes.size() < c.min_size) return false;
+    std::optional<std::string> frame = compress_frame(bytes, c);
+    if (!frame) {
+      compression_.skipped.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    compression_.compressed.fetch_add(1, std::memory_order_relaxed);
+    compression_.bytes_before.fetch_add(bytes.size(), std::memory_order_relaxed);
+    compression_.bytes_after.fetch_add(frame->size(), std::memory_order_relaxed);
+    p.frame = *std::move(frame);
+    return true;
+  }
+  /// The value in `frame`, or nullopt (a decode error, counted).
+  std::optional<V> decode_payload(const std::string& frame) const {
+    Result<std::string> bytes = decode_frame(frame, options_.compression.max_value_size);
+    if (bytes) {
+      if constexpr (std::same_as<V, std::string>) {
+        return *std::move(bytes);
+      } else if constexpr (Encodable<V>) {
+        if (Result<V> v = Codec<V>::decode(*bytes)) return *std::move(v);
+      }
+    }
+    compression_.decode_errors.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  /// The value a read copied out: as is, or decoded (outside the lock). A frame that does not
+  /// decode counts as a decode error and reads as a miss.
+  std::optional<V> materialize(key_view, Payload&& p) const {
+    if (!p.framed()) return std::move(p.value);
+    if constexpr (kFrames) {
+      return decode_payload(p.frame);
+    } else {
+      return std::nullopt;
+    }
+  }
+  /// Weight of a compressed entry: the default weigher applied to what is stored.
+  static std::size_t framed_weight(const K& key, const std::string& frame) noexcept {
+    return sizeof(K) + dynamic_size(key) + sizeof(V) + frame.size();
   }
 
   /// After a put whose own shard had nothing left to evict: evicts from the other shards.
@@ -605,13 +734,17 @@ class Cache {
 
   void notify(Batch& batch) {
     for (auto& r : batch) {
+      std::optional<V> v = materialize(r.key, std::move(r.value));
+      if (!v) continue;  // undecodable (counted in decode_errors): nothing to show
       try {
-        options_.on_removal(r.key, r.value, r.cause);
+        options_.on_removal(r.key, *v, r.cause);
       } catch (...) {
         listener_errors_.fetch_add(1, std::memory_order_relaxed);
       }
     }
   }
+
+  static constexpr auto kNothingAcceptable = [](Duration, Duration) { return false; };
 
   Options options_;
   Hash hash_;
@@ -622,6 +755,7 @@ class Cache {
   detail::Totals totals_;
   std::vector<std::unique_ptr<ShardT>> shards_;
   std::atomic<std::uint64_t> listener_errors_{0};
+  mutable CompressionCounters compression_;
   detail::Sweeper::Id sweeper_id_ = 0;
 };
 

@@ -207,7 +207,7 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
     }
     LookupResult<V> r = cache_->lookup(key);
     if (r.hit) {
-      if (fresh(*r.value, r.age)) {
+      if (fresh(r.age, r.ttl)) {
         hits_.add();
         if (opts_.refresh_after.count() > 0 && !absent(*r.value) && r.age >= opts_.refresh_after) {
           refresh(key, args...);
@@ -221,7 +221,7 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
 
   V miss(const K& key, std::optional<V>& stale, Args... args) {
     misses_.fetch_add(1, std::memory_order_relaxed);
-    auto accept = [this](const V& v, Duration age) { return fresh(v, age); };
+    auto accept = [this](Duration age, Duration ttl) { return fresh(age, ttl); };
     auto load = [&] { return timed_load(args...); };
     auto options_for = [this](const V& v) { return put_options(v); };
     try {
@@ -243,8 +243,8 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
 
   std::optional<V> peek(Args... args) const {
     auto e = cache_->peek_with_age(key_fn_(args...));
-    if (!e || !fresh(e->first, e->second)) return std::nullopt;
-    return std::move(e->first);
+    if (!e || !fresh(std::get<1>(*e), std::get<2>(*e))) return std::nullopt;
+    return std::move(std::get<0>(*e));
   }
 
   bool invalidate(Args... args) { return cache_->erase(key_fn_(args...)); }
@@ -272,9 +272,13 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
       return false;
     }
   }
-  bool fresh(const V& v, Duration age) const {
-    const Duration limit = absent(v) ? opts_.negative_ttl : opts_.ttl;
-    return limit.count() == 0 || age < limit;
+  /// Whether an entry of this age, stored with this TTL, is fresh. Results are stored with TTL
+  /// = limit + stale_if_error (limit: ttl, or negative_ttl when absent), so the stored TTL tells
+  /// the limit without looking at the value (which may be compressed, and is not decoded under a
+  /// lock). With no stale window, an entry the cache still holds is fresh.
+  bool fresh(Duration age, Duration stored_ttl) const {
+    if (opts_.stale_if_error.count() == 0 || stored_ttl == kNoExpiry) return true;
+    return age + opts_.stale_if_error < stored_ttl;
   }
   /// How to store a result: nullopt = do not store.
   std::optional<PutOptions> put_options(const V& v) const {
@@ -306,7 +310,7 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
 
   void refresh(const K& key, Args... args) {
     // Skip if the entry was refreshed meanwhile or a load for it is already running.
-    auto young = [this](const V&, Duration age) { return age < opts_.refresh_after; };
+    auto young = [this](Duration age, Duration) { return age < opts_.refresh_after; };
     typename CacheT::Acquired a = cache_->acquire(key, young, /*led_by_caller=*/false);
     if (!a.lead) return;
     refreshes_.fetch_add(1, std::memory_order_relaxed);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "larder/clock.h"
+#include "larder/compression.h"
 #include "larder/detail/format.h"
 #include "larder/errors.h"
 
@@ -127,6 +128,11 @@ struct Options {
   /// caches; each sweep is cleanup()). Default 1s. Zero: off (expired entries are then reclaimed
   /// by writes, reads of them, and explicit cleanup() calls).
   Duration background_cleanup = std::chrono::seconds(1);
+  /// Compression of big values (compression.h): byte-like values (std::string, byte vectors) of
+  /// 1 KiB or more are stored zlib-compressed when that saves 10%; values above 10 MiB are refused.
+  /// Other value types only with compression.encode = true. bytes() and max_bytes count what is
+  /// stored (compressed sizes).
+  CompressionOptions compression{};
 
   /// Throws larder::InvalidArgument naming the first field out of range.
   void validate() const {
@@ -154,6 +160,7 @@ struct Options {
                                      detail::format_duration(background_cleanup) +
                                      "); use zero to turn it off");
     }
+    compression.validate();
     if (max_entries > kMaxEntries) {
       fail("max_entries", "must be at most " + std::to_string(kMaxEntries) + " (got " +
                               std::to_string(max_entries) + ")");

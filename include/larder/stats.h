@@ -28,12 +28,24 @@ struct Stats {
   std::uint64_t bytes = 0;           ///< Sum of the weights of the entries held now.
   std::uint64_t capacity = 0;        ///< Options::max_entries (0 = unbounded).
   std::uint64_t capacity_bytes = 0;  ///< Options::max_bytes (0 = unbounded).
+  std::uint64_t compressed = 0;      ///< Puts stored compressed.
+  std::uint64_t compression_skipped =
+      0;  ///< Puts big enough to try, stored raw (saved too little).
+  std::uint64_t bytes_before_compression = 0;  ///< Sum of the original sizes of compressed puts.
+  std::uint64_t bytes_after_compression = 0;   ///< Sum of their stored (frame) sizes.
+  std::uint64_t decode_errors = 0;  ///< Stored bytes that failed to decode (read as misses).
 
   /// hits + misses.
   std::uint64_t requests() const noexcept { return hits + misses; }
   /// hits / (hits + misses), or 0 when there were no requests.
   double hit_rate() const noexcept {
     return requests() == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(requests());
+  }
+  /// bytes_after_compression / bytes_before_compression (1 when nothing was compressed).
+  double compression_ratio() const noexcept {
+    return bytes_before_compression == 0 ? 1.0
+                                         : static_cast<double>(bytes_after_compression) /
+                                               static_cast<double>(bytes_before_compression);
   }
   /// puts - updates: the number of entries that were inserted under a key not present before.
   std::uint64_t inserts() const noexcept { return puts - updates; }

@@ -65,11 +65,12 @@ class LazyNow {
   bool read_ = false;
 };
 
-/// An entry that left the cache, kept for the removal listener.
+/// An entry that left the cache, kept for the removal listener: its value, or (stored
+/// compressed) its frame, which the cache decodes outside the lock before calling the listener.
 template <class K, class V>
 struct Removal {
   K key;
-  V value;
+  Payload<V> value;
   RemovalCause cause;
 };
 template <class K, class V>
@@ -89,6 +90,33 @@ struct EntryMeta {
   std::uint32_t weight;
   bool immortal;
 };
+
+/// Moves the value part of live slot `s` out into a Payload.
+template <class V, class SlotT>
+Payload<V> take_payload(SlotT& s) {
+  Payload<V> p;
+  if constexpr (kFrameStorage<V>) {
+    if (s.framed) {
+      p.frame = std::move(s.frame());
+      return p;
+    }
+  }
+  p.value.emplace(std::move(s.value()));
+  return p;
+}
+/// Copies the value part of live slot `s` into a Payload.
+template <class V, class SlotT>
+Payload<V> copy_payload(const SlotT& s) {
+  Payload<V> p;
+  if constexpr (kFrameStorage<V>) {
+    if (s.framed) {
+      p.frame = s.frame();
+      return p;
+    }
+  }
+  p.value.emplace(s.value());
+  return p;
+}
 
 struct ShardCounters {
   std::uint64_t hits = 0, misses = 0, puts = 0, updates = 0, evictions = 0, evicted_bytes = 0,
@@ -126,8 +154,8 @@ class alignas(64) Shard {
   }
 
   /// get/lookup: counts a hit or a miss; on a hit marks the entry most recently used, extends
-  /// its access expiry, and calls on_hit(value, written) under the lock. An entry found expired
-  /// is removed (kExpired) and counts as a miss.
+  /// its access expiry, and calls on_hit(const Slot&) under the lock (copy, don't decode). An entry
+  /// found expired is removed (kExpired) and counts as a miss.
   template <class OnHit>
   void read(const Probe& p, LazyNow& now, std::int64_t access_ttl, Batch* out, OnHit&& on_hit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -138,7 +166,7 @@ class alignas(64) Shard {
         ++counters_.hits;
         lru_.move_to_front(pool_, i, e);
         if (access_ttl > 0 && !e.immortal) extend_access(i, e, now(), access_ttl);
-        on_hit(std::as_const(e.value()), e.written);
+        on_hit(std::as_const(e));
         return;
       }
       remove(i, RemovalCause::kExpired, out);
@@ -146,28 +174,33 @@ class alignas(64) Shard {
     ++counters_.misses;
   }
 
-  /// peek/contains: calls f(value, written) if an unexpired entry exists; changes nothing.
+  /// peek/contains: calls f(const Slot&) if an unexpired entry exists; changes nothing.
   template <class F>
   bool inspect(const Probe& p, LazyNow& now, F&& f) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = find(p);
     if (i == kNil) return false;
     const auto& e = pool_[i];
     if (expired(e, now)) return false;
-    f(e.value(), e.written);
+    f(e);
     return true;
   }
 
-  /// The live entry for `p` if accept(value, age) approves it: copies it into `value_out`.
+  /// The live entry for `p` if accept(age, ttl) approves it (ttl: the TTL it was stored with,
+  /// kNoExpiry if none): copies its value (or frame) into `out_payload`.
   template <class Accept>
   bool find_acceptable(const Probe& p, LazyNow& now, Batch* out, Accept& accept,
-                       std::optional<V>& value_out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+                       std::optional<Payload<V>>& out_payload) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = find_live(p, now, out);
     if (i == kNil) return false;
     const auto& e = pool_[i];
     const Duration age{std::max<std::int64_t>(0, now() - e.written)};
-    if (!accept(e.value(), age)) return false;
-    value_out.emplace(e.value());
+    if (!accept(age, stored_ttl(e))) return false;
+    out_payload.emplace(copy_payload<V>(e));
     return true;
+  }
+  /// The TTL entry `e` was stored with (kNoExpiry if none).
+  static Duration stored_ttl(const Slot<K, V>& e) noexcept {
+    return e.write_deadline == kNever ? kNoExpiry : Duration{e.write_deadline - e.written};
   }
 
   // ---- single-flight loads (flight.h) ----
@@ -196,7 +229,7 @@ class alignas(64) Shard {
   // ---- writes ----
 
   /// Stores a new entry (the key must be absent) as most recently used; returns its slot.
-  std::uint32_t insert(std::uint64_t hash, K&& key, V&& value, const EntryMeta& m,
+  std::uint32_t insert(std::uint64_t hash, K&& key, Payload<V>&& value, const EntryMeta& m,
                        std::vector<std::string>&& tags) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = pool_.allocate(std::move(key), std::move(value));
     try {
@@ -219,13 +252,24 @@ class alignas(64) Shard {
 
   /// Replaces the value of live entry `i` and makes it most recently used. The old value goes to
   /// `out` (cause kReplaced) when a listener wants it.
-  void replace(std::uint32_t i, V&& value, const EntryMeta& m, std::vector<std::string>&& tags,
-               Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  void replace(std::uint32_t i, Payload<V>&& value, const EntryMeta& m,
+               std::vector<std::string>&& tags, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto& s = pool_[i];
-    if (out) {
-      out->push_back({s.key(), std::move(s.value()), RemovalCause::kReplaced});
+    if (out) out->push_back({s.key(), take_payload<V>(s), RemovalCause::kReplaced});
+    if (!s.framed && !value.framed()) {
+      s.value() = std::move(*value.value);  // the common case: assign in place
+    } else {
+      s.destroy_value();
+      try {
+        value.construct_into(s);
+      } catch (...) {
+        if constexpr (kFrameStorage<V>) {  // leave a valid (empty-frame) entry, not a dead one
+          s.construct_frame(std::string());
+          s.framed = true;
+        }
+        throw;
+      }
     }
-    s.value() = std::move(value);
     const std::int64_t delta = std::int64_t{m.weight} - std::int64_t{s.weight};
     bytes_ += delta;
     if (delta != 0) totals_->bytes.fetch_add(delta, std::memory_order_relaxed);
@@ -260,7 +304,7 @@ class alignas(64) Shard {
     bytes_ -= s.weight;
     totals_->entries.fetch_sub(1, std::memory_order_relaxed);
     totals_->bytes.fetch_sub(s.weight, std::memory_order_relaxed);
-    if (out) out->push_back({std::move(s.key()), std::move(s.value()), cause});
+    if (out) out->push_back({std::move(s.key()), take_payload<V>(s), cause});
     pool_.release(i);
   }
 
@@ -284,14 +328,14 @@ class alignas(64) Shard {
   }
 
   /// Removes (kExplicit) every unexpired entry for which pred(key, value) is true. O(slots).
-  template <class Pred>
-  std::size_t remove_if(Pred& pred, LazyNow& now, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  /// `matches(pred, slot)` applies pred to a slot (decoding a compressed value first).
+  template <class Pred, class Matches>
+  std::size_t remove_if(Pred& pred, Matches& matches, LazyNow& now, Batch* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::size_t n = 0;
     for (std::uint32_t i = 0, end = pool_.high_water(); i < end; ++i) {
       auto& s = pool_[i];
-      if (!s.live || expired(s, now) || !pred(std::as_const(s.key()), std::as_const(s.value()))) {
-        continue;
-      }
+      if (!s.live || expired(s, now) || !matches(pred, std::as_const(s))) continue;
       remove(i, RemovalCause::kExplicit, out);
       ++n;
     }
@@ -312,7 +356,7 @@ class alignas(64) Shard {
       out->reserve(out->size() + n);
       for (std::uint32_t i = lru_.head(); i != kNil; i = pool_[i].next) {
         out->push_back(
-            {std::move(pool_[i].key()), std::move(pool_[i].value()), RemovalCause::kExplicit});
+            {std::move(pool_[i].key()), take_payload<V>(pool_[i]), RemovalCause::kExplicit});
       }
     }
     index_.clear();

@@ -11,8 +11,11 @@
 //   heap_pos   position in the expiry heap (expiry_heap.h), kNil when the entry never expires
 //   written    time of the put, for lookup()'s age
 //   write_deadline / expires   TTL deadline, and the effective deadline (min with access expiry)
+//   framed     the value bytes hold a compressed frame (a std::string, compression.h) instead of
+//              a V; only possible when kFrameStorage<V>, whose slots are sized for either.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -20,10 +23,32 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
+#include <string>
+#include <type_traits>
 #include <utility>
 
+#include "larder/codec.h"
+
 namespace larder::detail {
+
+/// Whether entries of V may be stored compressed (as a frame in the value's place): byte-like
+/// values, and values with a codec that are not small trivially copyable ones (those could never
+/// reach a compression threshold; their slots stay exactly as small as V).
+template <class V>
+inline constexpr bool kFrameStorage = kByteLike<V> ||
+                                      (Encodable<V> && !(std::is_trivially_copyable_v<V> &&
+                                                         sizeof(V) <= sizeof(std::string)));
+
+template <class V>
+inline constexpr std::size_t kValueSize = kFrameStorage<V>
+                                              ? std::max(sizeof(V), sizeof(std::string))
+                                              : sizeof(V);
+template <class V>
+inline constexpr std::size_t kValueAlign = kFrameStorage<V>
+                                               ? std::max(alignof(V), alignof(std::string))
+                                               : alignof(V);
 
 inline constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
 inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
@@ -31,7 +56,7 @@ inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 template <class K, class V>
 struct Slot {
   alignas(K) unsigned char key_buf[sizeof(K)];
-  alignas(V) unsigned char value_buf[sizeof(V)];
+  alignas(kValueAlign<V>) unsigned char value_buf[kValueSize<V>];
   std::int64_t written;
   std::int64_t write_deadline;
   std::int64_t expires;
@@ -42,11 +67,54 @@ struct Slot {
   bool live;
   bool tagged;
   bool immortal;  // put with kNoExpiry: exempt from expire_after_access too
+  bool framed;    // value_buf holds a std::string frame, not a V (kFrameStorage<V> only)
 
   K& key() noexcept { return *std::launder(reinterpret_cast<K*>(key_buf)); }
   const K& key() const noexcept { return *std::launder(reinterpret_cast<const K*>(key_buf)); }
   V& value() noexcept { return *std::launder(reinterpret_cast<V*>(value_buf)); }
   const V& value() const noexcept { return *std::launder(reinterpret_cast<const V*>(value_buf)); }
+  std::string& frame() noexcept { return *std::launder(reinterpret_cast<std::string*>(value_buf)); }
+  const std::string& frame() const noexcept {
+    return *std::launder(reinterpret_cast<const std::string*>(value_buf));
+  }
+
+  /// Constructs the value part: a V, or (framed) a frame.
+  void construct_value(V&& v) { ::new (static_cast<void*>(value_buf)) V(std::move(v)); }
+  void construct_frame(std::string&& f) {
+    static_assert(kFrameStorage<V>);
+    ::new (static_cast<void*>(value_buf)) std::string(std::move(f));
+  }
+  void destroy_value() noexcept {
+    if constexpr (kFrameStorage<V>) {
+      if (framed) {
+        frame().~basic_string();
+        return;
+      }
+    }
+    value().~V();
+  }
+};
+
+/// What a put stores: the value itself, or its compressed frame.
+template <class V>
+struct Payload {
+  std::optional<V> value;  // set: store as is
+  std::string frame;       // else: store this frame (kFrameStorage<V> only)
+
+  bool framed() const noexcept { return !value.has_value(); }
+  /// Constructs this payload into slot `s` (which must have no value part yet).
+  template <class SlotT>
+  void construct_into(SlotT& s) {
+    if (value) {
+      s.construct_value(std::move(*value));
+      s.framed = false;
+    } else {
+      if constexpr (kFrameStorage<V>) {
+        s.construct_frame(std::move(frame));
+      }
+      s.framed = true;
+    }
+  }
 };
 
 template <class K, class V>
@@ -69,11 +137,11 @@ class SlotPool {
     return chunks_[c][off];
   }
 
-  /// Constructs key and value in a free slot and returns its index. Throws std::length_error
-  /// when the shard already holds 2^32 - 1 slots, std::bad_alloc when memory runs out; the pool is
-  /// unchanged then.
-  template <class KK, class VV>
-  std::uint32_t allocate(KK&& key, VV&& value) {
+  /// Constructs the key and the payload (value or frame) in a free slot; returns its index.
+  /// Throws std::length_error when the shard already holds 2^32 - 1 slots, std::bad_alloc when
+  /// memory runs out; the pool is unchanged then.
+  template <class KK>
+  std::uint32_t allocate(KK&& key, Payload<V>&& payload) {
     std::uint32_t i = free_head_;
     const bool fresh = i == kNil;
     if (fresh) {
@@ -85,7 +153,7 @@ class SlotPool {
     SlotT& s = (*this)[i];
     ::new (static_cast<void*>(s.key_buf)) K(std::forward<KK>(key));
     try {
-      ::new (static_cast<void*>(s.value_buf)) V(std::forward<VV>(value));
+      payload.construct_into(s);
     } catch (...) {
       s.key().~K();
       throw;
@@ -107,7 +175,7 @@ class SlotPool {
   void release(std::uint32_t i) noexcept {
     SlotT& s = (*this)[i];
     s.key().~K();
-    s.value().~V();
+    s.destroy_value();
     s.live = false;
     s.next = free_head_;
     free_head_ = i;
@@ -122,7 +190,7 @@ class SlotPool {
       SlotT& s = (*this)[i];
       if (s.live) {
         s.key().~K();
-        s.value().~V();
+        s.destroy_value();
       }
     }
     for (auto& c : chunks_) c.reset();

@@ -1,0 +1,150 @@
+// larder/codec.h — `larder::Codec<T>`: how a value type becomes bytes and back.
+//
+// Used to compress values in memory (Options::compression) and to store them in a byte-oriented
+// remote tier. Built in:
+//   * std::string, std::vector<std::byte | std::uint8_t | char>: the bytes themselves;
+//   * arithmetic types and enums: fixed width, little-endian;
+//   * other trivially copyable types: their object representation (same build, same platform).
+// For your own type, specialize larder::Codec:
+//
+//   template <> struct larder::Codec<User> {
+//     static void encode(const User& u, std::string& out) { ... append bytes to out ... }
+//     static larder::Result<User> decode(std::string_view bytes) { ... or an Error ... }
+//   };
+//
+// decode() receives untrusted bytes: it must return an Error (ErrorCode::kInvalidValue) on
+// anything malformed and never read past `bytes`. examples/codec.cpp shows a complete one.
+// Using a type without a codec where one is needed fails to compile with "no larder::Codec".
+#pragma once
+
+#include <bit>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "larder/result.h"
+
+namespace larder {
+
+/// Primary template: no codec. Specialize it for your types (see the file comment).
+template <class T>
+struct Codec;
+
+/// T has a usable larder::Codec.
+template <class T>
+concept Encodable = requires(const T& value, std::string& out, std::string_view bytes) {
+  Codec<T>::encode(value, out);
+  { Codec<T>::decode(bytes) } -> std::same_as<Result<T>>;
+};
+
+/// Byte containers: stored and compressed as they are, no encoding step.
+template <class T>
+inline constexpr bool kByteLike =
+    std::same_as<T, std::string> || std::same_as<T, std::vector<std::byte>> ||
+    std::same_as<T, std::vector<std::uint8_t>> || std::same_as<T, std::vector<char>>;
+
+template <>
+struct Codec<std::string> {
+  static void encode(const std::string& v, std::string& out) { out.append(v); }
+  static Result<std::string> decode(std::string_view bytes) { return std::string(bytes); }
+};
+
+template <class T>
+requires(std::same_as<T, std::vector<std::byte>> || std::same_as<T, std::vector<std::uint8_t>> ||
+         std::same_as<T, std::vector<char>>) struct Codec<T> {
+  static void encode(const T& v, std::string& out) {
+    out.append(reinterpret_cast<const char*>(v.data()), v.size());
+  }
+  static Result<T> decode(std::string_view bytes) {
+    T v(bytes.size());
+    if (!bytes.empty()) std::memcpy(v.data(), bytes.data(), bytes.size());
+    return v;
+  }
+};
+
+namespace detail {
+template <class T>
+T byteswap_if_big_endian(T v) noexcept {
+  if constexpr (std::endian::native == std::endian::big && sizeof(T) > 1) {
+    unsigned char b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T));
+    for (std::size_t i = 0; i < sizeof(T) / 2; ++i) std::swap(b[i], b[sizeof(T) - 1 - i]);
+    std::memcpy(&v, b, sizeof(T));
+  }
+  return v;
+}
+}  // namespace detail
+
+/// Arithmetic types and enums: sizeof(T) bytes, little-endian.
+template <class T>
+requires(std::is_arithmetic_v<T> || std::is_enum_v<T>) struct Codec<T> {
+  static void encode(const T& v, std::string& out) {
+    const T le = detail::byteswap_if_big_endian(v);
+    out.append(reinterpret_cast<const char*>(&le), sizeof(T));
+  }
+  static Result<T> decode(std::string_view bytes) {
+    if (bytes.size() != sizeof(T)) {
+      return Error{ErrorCode::kInvalidValue, "larder: expected " + std::to_string(sizeof(T)) +
+                                                 " bytes, got " + std::to_string(bytes.size())};
+    }
+    T v;
+    std::memcpy(&v, bytes.data(), sizeof(T));
+    return detail::byteswap_if_big_endian(v);
+  }
+};
+
+/// Other trivially copyable types: the object representation (not portable across platforms or
+/// builds; fine for one process's memory, think twice for a shared remote tier).
+template <class T>
+requires(std::is_trivially_copyable_v<T> && !std::is_arithmetic_v<T> && !std::is_enum_v<T> &&
+         !kByteLike<T>) struct Codec<T> {
+  static void encode(const T& v, std::string& out) {
+    out.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  static Result<T> decode(std::string_view bytes) {
+    if (bytes.size() != sizeof(T)) {
+      return Error{ErrorCode::kInvalidValue, "larder: expected " + std::to_string(sizeof(T)) +
+                                                 " bytes, got " + std::to_string(bytes.size())};
+    }
+    struct Bytes {
+      unsigned char b[sizeof(T)];
+    } raw;
+    std::memcpy(raw.b, bytes.data(), sizeof(T));
+    return std::bit_cast<T>(raw);
+  }
+};
+
+/// Appends the encoding of `value` to `out`.
+template <class T>
+void encode_to(const T& value, std::string& out) {
+  static_assert(Encodable<T>,
+                "no larder::Codec<T> for this value type: specialize larder::Codec<T> with "
+                "static void encode(const T&, std::string&) and static larder::Result<T> "
+                "decode(std::string_view) (see larder/codec.h)");
+  Codec<T>::encode(value, out);
+}
+
+/// The encoding of `value`.
+template <class T>
+std::string encode(const T& value) {
+  std::string out;
+  encode_to(value, out);
+  return out;
+}
+
+/// Decodes a T from untrusted `bytes`.
+template <class T>
+Result<T> decode(std::string_view bytes) {
+  static_assert(Encodable<T>,
+                "no larder::Codec<T> for this value type: specialize larder::Codec<T> with "
+                "static void encode(const T&, std::string&) and static larder::Result<T> "
+                "decode(std::string_view) (see larder/codec.h)");
+  return Codec<T>::decode(bytes);
+}
+
+}  // namespace larder

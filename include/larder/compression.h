@@ -1,0 +1,85 @@
+// larder/compression.h — zlib compression of values and the frame format for stored bytes.
+//
+// Options::compression (a CompressionOptions) makes a cache keep big values compressed: values
+// whose bytes reach `min_size` are deflated with zlib at `level`, and kept compressed only when
+// that saves at least `min_saving` of their size; everything else is stored as it is. Values above
+// `max_value_size` are refused. Byte-like values (std::string, byte vectors) are compressed by
+// default; other types with a larder::Codec only with `encode = true`. Compression saves memory
+// for values whose bulk is on the heap (strings, vectors, structs holding them): an entry's slot
+// always reserves sizeof(V), so a large fixed-size struct gains nothing from it.
+//
+// FRAME FORMAT (version 1). Compressed values in memory, and every value a remote tier stores,
+// are frames. All integers little-endian.
+//
+//   offset  size  field
+//   0       3     magic "LRD"
+//   3       1     version = 1
+//   4       1     encoding: 0 = raw (payload is the value), 1 = zlib (RFC 1950 stream)
+//   5       3     reserved, zero
+//   8       8     original length: the value's size in bytes
+//   16      4     CRC-32 (zlib's crc32) of the original bytes
+//   20      n     payload
+//
+// decode_frame() treats its input as untrusted: it refuses a declared length above the cap before
+// allocating anything, refuses a declared length no zlib stream of that payload size could
+// produce, inflates into a buffer of exactly the declared size (zlib never writes past it), and
+// accepts only if the stream ended, the whole payload was consumed, the output is exactly the
+// declared length, and the CRC matches. Every failure is an Error value. zlib streams are reused
+// per thread (a fresh deflate state costs more than compressing 4 KiB).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "larder/errors.h"
+#include "larder/result.h"
+
+namespace larder {
+
+/// Settings for value compression (Options::compression). Every field says its default.
+struct CompressionOptions {
+  /// Compress values whose bytes number at least this. Default 1024. Zero: never compress.
+  std::size_t min_size = 1024;
+  /// zlib level, 1 (fastest) to 9 (smallest). Default 1: on JSON-like values it keeps most of
+  /// level 6's saving at several times the speed (bench/README.md), and a cache put is on a
+  /// request's path.
+  int level = 1;
+  /// Keep the compressed form only if it is at least this fraction smaller. Default 0.10.
+  double min_saving = 0.10;
+  /// Refuse values larger than this many bytes (larder::ValueTooLarge on put; a decode error for
+  /// frames declaring more). Default 10 MiB.
+  std::size_t max_value_size = std::size_t{10} << 20;
+  /// Also store values that are not byte-like through larder::Codec<V> (and compress them as
+  /// above); each get then decodes. Default false: such values are kept as objects.
+  bool encode = false;
+
+  /// Throws larder::InvalidArgument naming the field out of range.
+  void validate() const;
+};
+
+/// Size of the frame header in bytes.
+inline constexpr std::size_t kFrameHeaderSize = 20;
+
+/// Frame payload encodings.
+enum class FrameEncoding : std::uint8_t { kRaw = 0, kZlib = 1 };
+
+/// A raw frame of `data` (no compression).
+std::string frame_raw(std::string_view data);
+
+/// A zlib frame of `data` at `level` (1-9), whatever its size.
+std::string frame_zlib(std::string_view data, int level);
+
+/// A zlib frame of `data` if `data` reaches options.min_size and the frame is at least
+/// options.min_saving smaller than `data`; otherwise nullopt (store it raw).
+std::optional<std::string> compress_frame(std::string_view data, const CompressionOptions& options);
+
+/// The value inside `frame`, checked as described in the file comment.
+Result<std::string> decode_frame(std::string_view frame, std::size_t max_value_size);
+
+/// Whether `bytes` starts like a frame (magic and version); cheap, not a validation.
+bool looks_like_frame(std::string_view bytes) noexcept;
+
+}  // namespace larder

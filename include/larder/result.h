@@ -1,0 +1,89 @@
+// larder/result.h — `larder::Result<T>`: a value or an `larder::Error`, for operations whose
+// failure is an expected outcome (decoding untrusted bytes, remote I/O) rather than a bug.
+//
+//   larder::Result<std::string> r = larder::decode_frame(bytes, 10 << 20);
+//   if (!r) log(r.error().message);   // r.error().code says which kind of failure
+//   else use(*r);
+//
+// larder's own type, so that no third-party type (absl::StatusOr) appears in a public signature.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace larder {
+
+/// Kinds of failure. Decoding kinds first; the remote tier adds its own.
+enum class ErrorCode {
+  kTruncated,         ///< fewer bytes than the format requires
+  kBadMagic,          ///< not a larder frame
+  kBadVersion,        ///< a frame version this build does not read
+  kBadEncoding,       ///< unknown payload encoding
+  kTooLarge,          ///< declared or actual size above the configured cap
+  kCorrupt,           ///< the payload does not decompress / decode
+  kLengthMismatch,    ///< decompressed size differs from the declared size
+  kChecksumMismatch,  ///< the decoded bytes do not match the frame's checksum
+  kInvalidValue,      ///< bytes that do not form a value of the requested type
+};
+
+/// "truncated", "bad magic", ...
+constexpr std::string_view to_string(ErrorCode c) noexcept {
+  switch (c) {
+    case ErrorCode::kTruncated:
+      return "truncated";
+    case ErrorCode::kBadMagic:
+      return "bad magic";
+    case ErrorCode::kBadVersion:
+      return "bad version";
+    case ErrorCode::kBadEncoding:
+      return "bad encoding";
+    case ErrorCode::kTooLarge:
+      return "too large";
+    case ErrorCode::kCorrupt:
+      return "corrupt";
+    case ErrorCode::kLengthMismatch:
+      return "length mismatch";
+    case ErrorCode::kChecksumMismatch:
+      return "checksum mismatch";
+    case ErrorCode::kInvalidValue:
+      return "invalid value";
+  }
+  return "unknown";
+}
+
+/// What went wrong: a code to branch on and a message for people.
+struct Error {
+  ErrorCode code;
+  std::string message;
+};
+
+/// A T or an Error.
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+
+  bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+
+  /// The value; only when ok().
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  /// The error; only when !ok().
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+}  // namespace larder
