@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "larder/cache.h"
+#include "harness.h"
 #include "peers.h"
 #include "zipf.h"
 
@@ -154,37 +155,10 @@ double replay_hit_percent() {
   return 100.0 * static_cast<double>(hits) / static_cast<double>(keys.size());
 }
 
-// ---- results and ratios ----
+// ---- summary ----
 
-struct Result {
-  double mops = 0;
-  double hit_percent = -1;
-};
-std::map<std::string, Result> g_results;  // "getput/larder/read100@2"
-
-class CollectingReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
-      std::string name = r.run_name.function_name;
-      Result res;
-      auto it = r.counters.find("items_per_second");
-      if (it != r.counters.end()) res.mops = it->second.value / 1e6;
-      auto h = r.counters.find("hit%");
-      if (h != r.counters.end()) res.hit_percent = h->second.value;
-      g_results[name + "@" + std::to_string(r.threads)] = res;
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
-
-double mops(const std::string& key) {
-  auto it = g_results.find(key);
-  return it == g_results.end() ? 0.0 : it->second.mops;
-}
-
-void print_summary() {
+void print_summary(const Results& results) {
+  auto mops = [&](const std::string& run) { return results.mops(run); };
   const char* impls[] = {"larder", "mutex-lru", "tbb-lru", "libcuckoo", "flat_hash_map"};
   std::printf("\n== GetPut, Mops/s (total across threads)\n");
   std::printf("%-8s %-7s", "mix", "threads");
@@ -214,13 +188,13 @@ void print_summary() {
   for (int t : {1, 2, 4}) {
     std::printf("%-7d", t);
     for (const char* n : {"larder", "mutex-lru", "tbb-lru"}) {
-      auto it = g_results.find(std::string("cacheaside/") + n + "@" + std::to_string(t));
-      if (it == g_results.end()) {
+      const std::string run = std::string("cacheaside/") + n + "@" + std::to_string(t);
+      if (!results.has(run)) {
         std::printf(" %20s", "-");
       } else if (std::string(n) == "tbb-lru") {
-        std::printf(" %11.1f [loads]", it->second.mops);  // tbb loads inside get: no hit count
+        std::printf(" %11.1f [loads]", mops(run));  // tbb loads inside get: no hit count
       } else {
-        std::printf(" %11.1f [%5.2f%%]", it->second.mops, it->second.hit_percent);
+        std::printf(" %11.1f [%5.2f%%]", mops(run), results.get(run, "hit%"));
       }
     }
     std::printf("   %16.2f\n", mops("cacheaside/larder@" + std::to_string(t)) /
@@ -260,11 +234,5 @@ int main(int argc, char** argv) {
   register_impl<TbbLru>("tbb-lru", true, true);
   register_impl<Cuckoo>("libcuckoo", true, false);
   register_impl<FlatMap>("flat_hash_map", false, false);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  CollectingReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  print_summary();
-  return 0;
+  return run_benchmarks(argc, argv, print_summary);
 }

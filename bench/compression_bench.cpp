@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "harness.h"
 #include "larder/cache.h"
 
 namespace {
@@ -76,45 +77,29 @@ void BM_Put(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kValueSize));
 }
 
-std::map<std::string, double> g_rate;
-
-class Reporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
-      auto it = r.counters.find("items_per_second");
-      if (it != r.counters.end()) g_rate[r.benchmark_name()] = it->second.value;
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("get", &BM_Get)->Arg(0)->Arg(1)->Arg(6);
   benchmark::RegisterBenchmark("put", &BM_Put)->Arg(0)->Arg(1)->Arg(6);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  Reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-
-  std::printf("\n== 4 KiB JSON-like values, %zu entries, one thread\n", kEntries);
-  std::printf("%-8s %14s %10s %14s %14s\n", "config", "bytes/entry", "vs off", "get kops/s",
-              "put kops/s");
-  const double off_bytes = static_cast<double>(filled(0).bytes()) / kEntries;
-  for (int which : {0, 1, 6}) {
-    const C& c = filled(which);
-    const double per = static_cast<double>(c.bytes()) / static_cast<double>(c.size());
-    const std::string arg = "/" + std::to_string(which);
-    std::printf("%-8s %14.0f %9.2fx %14.1f %14.1f\n", name(which), per, per / off_bytes,
-                g_rate["get" + arg] / 1e3, g_rate["put" + arg] / 1e3);
-  }
-  const larder::Stats s = filled(1).stats();
-  std::printf("zlib-1 stats: compressed=%llu skipped=%llu ratio=%.3f decode_errors=%llu\n",
+  return larder_bench::run_benchmarks(argc, argv, [](const larder_bench::Results& results) {
+    std::printf("\n== 4 KiB JSON-like values, %zu entries, one thread\n", kEntries);
+    std::printf("%-8s %14s %10s %14s %14s\n", "config", "bytes/entry", "vs off", "get kops/s",
+                "put kops/s");
+    const double off_bytes = static_cast<double>(filled(0).bytes()) / kEntries;
+    for (int which : {0, 1, 6}) {
+      const C& c = filled(which);
+      const double per = static_cast<double>(c.bytes()) / static_cast<double>(c.size());
+      // (Not "/" + std::to_string(...): GCC 12 warns falsely on that, bug 105651.)
+      const std::string arg = std::string("/").append(std::to_string(which)).append("@1");
+      std::printf("%-8s %14.0f %9.2fx %14.1f %14.1f\n", name(which), per, per / off_bytes,
+                  results.get("get" + arg, "items_per_second") / 1e3,
+                  results.get("put" + arg, "items_per_second") / 1e3);
+    }
+    const larder::Stats s = filled(1).stats();
+    std::printf("zlib-1 stats: compressed=%llu skipped=%llu ratio=%.3f decode_errors=%llu\n",
               static_cast<unsigned long long>(s.compressed),
               static_cast<unsigned long long>(s.compression_skipped), s.compression_ratio(),
-              static_cast<unsigned long long>(s.decode_errors));
-  return 0;
+                static_cast<unsigned long long>(s.decode_errors));
+  });
 }

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "harness.h"
 #include "larder/memoize.h"
 #include "zipf.h"
 
@@ -153,28 +154,8 @@ void BM_Stampede(benchmark::State& state) {
 
 // ---- summary ----
 
-std::map<std::string, std::map<std::string, double>> g_results;
-
-class CollectingReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
-      auto& m = g_results[r.run_name.function_name + "@" + std::to_string(r.threads)];
-      for (const auto& [name, c] : r.counters) m[name] = c.value;
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
-
-double get(const std::string& run, const std::string& counter) {
-  auto it = g_results.find(run);
-  if (it == g_results.end()) return 0;
-  auto c = it->second.find(counter);
-  return c == it->second.end() ? 0 : c->second;
-}
-
-void print_summary() {
+void print_summary(const Results& results) {
+  auto get = [&](const std::string& run, const std::string& c) { return results.get(run, c); };
   std::printf("\n== Hit path, Mops/s (total across threads)\n");
   std::printf("%-8s %14s %14s %14s   %s\n", "threads", "cached(fn)", "Cache::get", "mutex-memo",
               "cached/get");
@@ -215,11 +196,5 @@ int main(int argc, char** argv) {
       ->Threads(4)
       ->Threads(16)
       ->UseRealTime();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  CollectingReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  print_summary();
-  return 0;
+  return run_benchmarks(argc, argv, print_summary);
 }

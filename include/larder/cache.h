@@ -275,7 +275,7 @@ class Cache {
       Batch batch;
       try {
         detail::MutexLock lock(s.mu);
-        auto matches = [this](Pred& p, const SlotT& e) {
+        auto matches = [&](Pred& p, const SlotT& e) {
           if constexpr (kFrames) {
             if (e.framed) {
               std::optional<V> v = decode_payload(e.frame());
