@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "larder/cache.h"
 #include "harness.h"
+#include "larder/cache.h"
 #include "peers.h"
 #include "zipf.h"
 

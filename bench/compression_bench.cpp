@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
     }
     const larder::Stats s = filled(1).stats();
     std::printf("zlib-1 stats: compressed=%llu skipped=%llu ratio=%.3f decode_errors=%llu\n",
-              static_cast<unsigned long long>(s.compressed),
-              static_cast<unsigned long long>(s.compression_skipped), s.compression_ratio(),
+                static_cast<unsigned long long>(s.compressed),
+                static_cast<unsigned long long>(s.compression_skipped), s.compression_ratio(),
                 static_cast<unsigned long long>(s.decode_errors));
   });
 }
