@@ -8,6 +8,7 @@ packages=(
   libabsl-dev libxxhash-dev zlib1g-dev   # larder::larder
   catch2                                 # tests
   libbenchmark-dev libtbb-dev libcuckoo-dev  # bench/ and its peers
+  libcpp-httplib-dev curl prometheus      # examples/http_service, its e2e test, promtool
 )
 
 missing=()

@@ -70,6 +70,7 @@
 #include "larder/errors.h"
 #include "larder/hash.h"
 #include "larder/options.h"
+#include "larder/registry.h"
 #include "larder/stats.h"
 
 namespace larder {
@@ -137,14 +138,31 @@ class Cache {
     for (std::size_t i = 0; i < n; ++i) {
       shards_.push_back(std::make_unique<ShardT>(&hash_, &eq_, seed_, &totals_));
     }
+    if (options_.registry) {
+      registry_id_ = options_.registry->add(
+          options_.name, "cache",
+          {.info =
+               [this] {
+                 return CacheInfo{options_.name, "cache", stats(), std::nullopt};
+               },
+           .clear = [this] { clear(); },
+           .cleanup = [this] { return cleanup(); }});
+    }
     if (options_.background_cleanup.count() > 0) {
-      sweeper_id_ =
-          detail::Sweeper::instance().add(options_.background_cleanup, [this] { cleanup(); });
+      try {
+        sweeper_id_ =
+            detail::Sweeper::instance().add(options_.background_cleanup, [this] { cleanup(); });
+      } catch (...) {
+        if (registry_id_) options_.registry->remove(registry_id_);
+        throw;
+      }
     }
   }
 
-  /// Destroys all entries without calling on_removal. Waits for a background sweep in progress.
+  /// Destroys all entries without calling on_removal. Unregisters from Options::registry and waits
+  /// for a background sweep in progress.
   ~Cache() {
+    if (registry_id_) options_.registry->remove(registry_id_);  // waits for registry calls
     if (sweeper_id_) detail::Sweeper::instance().remove(sweeper_id_);
   }
 
@@ -757,6 +775,7 @@ class Cache {
   std::atomic<std::uint64_t> listener_errors_{0};
   mutable CompressionCounters compression_;
   detail::Sweeper::Id sweeper_id_ = 0;
+  Registry::Id registry_id_ = 0;
 };
 
 }  // namespace larder

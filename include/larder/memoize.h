@@ -84,6 +84,10 @@ struct MemoizeOptions {
   std::size_t shards = 0;
   /// Background expiry sweep of the owned cache. Default 1s; zero: off.
   Duration background_cleanup = std::chrono::seconds(1);
+  /// Register this function under `name` in this registry (larder/registry.h) while it exists;
+  /// invalidate(name) there clears its cache (the whole cache, if it is a shared one).
+  /// Default nullptr: not registered.
+  Registry* registry = nullptr;
 
   /// Throws larder::InvalidArgument naming the first field out of range.
   void validate() const {
@@ -106,25 +110,13 @@ struct MemoizeOptions {
   }
 };
 
-/// Counters of one memoized function (a snapshot).
-struct MemoizeStats {
-  std::uint64_t hits = 0;           ///< Calls answered from the cache (fresh entry).
-  std::uint64_t misses = 0;         ///< Calls that needed a load (their own or one in flight).
-  std::uint64_t loads = 0;          ///< Calls of fn (misses that led a flight, refreshes, fresh()).
-  std::uint64_t load_failures = 0;  ///< Calls of fn that threw.
-  Duration total_load_time{};       ///< Wall time spent in fn, summed.
-  std::uint64_t refreshes = 0;      ///< Background reloads started (refresh-ahead).
-  std::uint64_t stale_served = 0;   ///< Expired values returned because a load threw.
-
-  /// hits / (hits + misses), or 0 with no calls.
-  double hit_rate() const noexcept {
-    const std::uint64_t n = hits + misses;
-    return n == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(n);
-  }
-  /// total_load_time / loads, or zero with no loads.
-  Duration average_load_time() const noexcept {
-    return loads == 0 ? Duration{} : total_load_time / static_cast<std::int64_t>(loads);
-  }
+/// A memoized call's result plus where it came from (Memoized::call_with_info): what a service
+/// puts in X-Cache: HIT|MISS and X-Cache-Age.
+template <class V>
+struct MemoResult {
+  V value;
+  bool hit = false;  ///< served from the cache (fresh); false: fn ran (or a load was joined)
+  Duration age{};    ///< age of the cached entry on a hit; zero otherwise
 };
 
 namespace detail {
@@ -191,7 +183,23 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
         key_fn_(std::move(key_fn)),
         opts_(std::move(opts)),
         executor_(opts_.executor ? opts_.executor : default_executor()),
-        needs_age_(opts_.refresh_after.count() > 0 || opts_.stale_if_error.count() > 0) {}
+        needs_age_(opts_.refresh_after.count() > 0 || opts_.stale_if_error.count() > 0) {
+    if (opts_.registry) {
+      registry_id_ = opts_.registry->add(
+          opts_.name, "memoizer",
+          {.info =
+               [this] {
+                 return CacheInfo{opts_.name, "memoizer", cache_->stats(), stats()};
+               },
+           .clear = [this] { cache_->clear(); },
+           .cleanup = [this] { return cache_->cleanup(); }});
+    }
+  }
+  ~MemoState() {
+    if (registry_id_) opts_.registry->remove(registry_id_);
+  }
+  MemoState(const MemoState&) = delete;
+  MemoState& operator=(const MemoState&) = delete;
 
   V call(Args... args) {
     const K key = key_fn_(args...);
@@ -205,6 +213,13 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
       }
       return miss(key, stale, args...);
     }
+    return std::move(call_with_info(args...).value);
+  }
+
+  /// call() that also says whether the result came from the cache, and how old it was.
+  MemoResult<V> call_with_info(Args... args) {
+    const K key = key_fn_(args...);
+    std::optional<V> stale;
     LookupResult<V> r = cache_->lookup(key);
     if (r.hit) {
       if (fresh(r.age, r.ttl)) {
@@ -212,11 +227,11 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
         if (opts_.refresh_after.count() > 0 && !absent(*r.value) && r.age >= opts_.refresh_after) {
           refresh(key, args...);
         }
-        return *std::move(r.value);
+        return {*std::move(r.value), true, r.age};
       }
       stale = std::move(r.value);  // past ttl, within stale_if_error
     }
-    return miss(key, stale, args...);
+    return {miss(key, stale, args...), false, Duration{}};
   }
 
   V miss(const K& key, std::optional<V>& stale, Args... args) {
@@ -343,6 +358,7 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
   MemoizeOptions<V> opts_;
   std::shared_ptr<Executor> executor_;
   const bool needs_age_;  // freshness needs the entry's age (refresh-ahead, stale-if-error)
+  Registry::Id registry_id_ = 0;
   StripedCounter hits_;
   std::atomic<std::uint64_t> misses_{0}, loads_{0}, load_failures_{0}, refreshes_{0},
       stale_served_{0};
@@ -365,6 +381,10 @@ class Memoized {
   /// fn(args...) through the cache (single-flight on a miss). Rethrows fn's exception;
   /// throws larder::LoaderCycle on re-entrant loads.
   result_type operator()(Args... args) const { return state_->call(args...); }
+  /// operator() plus whether it was a cache hit and the entry's age (X-Cache, X-Cache-Age).
+  MemoResult<result_type> call_with_info(Args... args) const {
+    return state_->call_with_info(args...);
+  }
   /// Bypasses the cache: calls fn and stores the result (the services' use_cache=false).
   result_type fresh(Args... args) const { return state_->fresh_call(args...); }
   /// The cached result if fresh; never calls fn; no stats, no recency change.

@@ -27,6 +27,8 @@
 
 namespace larder {
 
+class Registry;
+
 /// TTL meaning "this entry never expires" (neither by TTL nor by expire_after_access).
 inline constexpr Duration kNoExpiry = Duration::max();
 
@@ -133,6 +135,10 @@ struct Options {
   /// Other value types only with compression.encode = true. bytes() and max_bytes count what is
   /// stored (compressed sizes).
   CompressionOptions compression{};
+  /// Register this cache under `name` in this registry (larder::Registry::global() or your own;
+  /// larder/registry.h) from construction to destruction. A taken or empty name throws
+  /// larder::InvalidArgument. Default nullptr: not registered.
+  Registry* registry = nullptr;
 
   /// Throws larder::InvalidArgument naming the first field out of range.
   void validate() const {

@@ -10,6 +10,7 @@
 //   puts - updates  (new keys inserted)    == size + evictions + expirations + explicit_removals
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace larder {
@@ -49,6 +50,28 @@ struct Stats {
   }
   /// puts - updates: the number of entries that were inserted under a key not present before.
   std::uint64_t inserts() const noexcept { return puts - updates; }
+};
+
+/// Counters of one memoized function (a snapshot).
+struct MemoizeStats {
+  std::uint64_t hits = 0;           ///< Calls answered from the cache (fresh entry).
+  std::uint64_t misses = 0;         ///< Calls that needed a load (their own or one in flight).
+  std::uint64_t loads = 0;          ///< Calls of fn (misses that led a flight, refreshes, fresh()).
+  std::uint64_t load_failures = 0;  ///< Calls of fn that threw.
+  std::chrono::nanoseconds total_load_time{};  ///< Wall time spent in fn, summed.
+  std::uint64_t refreshes = 0;                 ///< Background reloads started (refresh-ahead).
+  std::uint64_t stale_served = 0;              ///< Expired values returned because a load threw.
+
+  /// hits / (hits + misses), or 0 with no calls.
+  double hit_rate() const noexcept {
+    const std::uint64_t n = hits + misses;
+    return n == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(n);
+  }
+  /// total_load_time / loads, or zero with no loads.
+  std::chrono::nanoseconds average_load_time() const noexcept {
+    return loads == 0 ? std::chrono::nanoseconds{}
+                      : total_load_time / static_cast<std::int64_t>(loads);
+  }
 };
 
 }  // namespace larder

@@ -1,0 +1,232 @@
+// Prometheus and JSON rendering: see include/larder/export.h.
+
+#include "larder/export.h"
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace larder {
+namespace {
+
+std::string escape_label(const std::string& v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+std::string number(std::uint64_t v) { return std::to_string(v); }
+
+struct Family {
+  const char* name;
+  const char* type;
+  const char* help;
+};
+
+// Appends one metric family: its HELP/TYPE lines, then one sample per cache for which `sample`
+// writes something. Families with no samples are left out entirely.
+void family(std::string& out, const Family& f, const std::vector<CacheInfo>& caches,
+            const std::function<void(std::string&, const CacheInfo&, const std::string&)>& sample) {
+  std::string samples;
+  for (const CacheInfo& c : caches) sample(samples, c, "cache=\"" + escape_label(c.name) + "\"");
+  if (samples.empty()) return;
+  out += "# HELP ";
+  out += f.name;
+  out += ' ';
+  out += f.help;
+  out += "\n# TYPE ";
+  out += f.name;
+  out += ' ';
+  out += f.type;
+  out += '\n';
+  out += samples;
+}
+
+void line(std::string& out, const char* name, const std::string& labels, const std::string& v) {
+  out += name;
+  out += '{';
+  out += labels;
+  out += "} ";
+  out += v;
+  out += '\n';
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string to_prometheus(const std::vector<CacheInfo>& caches) {
+  std::string out;
+  using S = const CacheInfo&;
+  using L = const std::string&;
+  family(out, {"cache_gets_total", "counter", "Cache lookups, by result: hit or miss."}, caches,
+         [](std::string& o, S c, L l) {
+           line(o, "cache_gets_total", l + ",result=\"hit\"", number(c.stats.hits));
+           line(o, "cache_gets_total", l + ",result=\"miss\"", number(c.stats.misses));
+         });
+  family(out, {"cache_puts_total", "counter", "Entries stored (new or replaced)."}, caches,
+         [](std::string& o, S c, L l) { line(o, "cache_puts_total", l, number(c.stats.puts)); });
+  family(out, {"cache_evictions_total", "counter", "Entries evicted to stay within the bounds."},
+         caches, [](std::string& o, S c, L l) {
+           line(o, "cache_evictions_total", l, number(c.stats.evictions));
+         });
+  family(
+      out,
+      {"cache_eviction_weight_total", "counter", "Sum of the weights (bytes) of evicted entries."},
+      caches, [](std::string& o, S c, L l) {
+        line(o, "cache_eviction_weight_total", l, number(c.stats.evicted_bytes));
+      });
+  family(out, {"cache_size", "gauge", "Entries held."}, caches,
+         [](std::string& o, S c, L l) { line(o, "cache_size", l, number(c.stats.size)); });
+  family(out, {"cache_load_total", "counter", "Loads by memoized functions, by result."}, caches,
+         [](std::string& o, S c, L l) {
+           if (!c.memo) return;
+           line(o, "cache_load_total", l + ",result=\"success\"",
+                number(c.memo->loads - c.memo->load_failures));
+           line(o, "cache_load_total", l + ",result=\"failure\"", number(c.memo->load_failures));
+         });
+  family(out, {"cache_load_duration_seconds", "summary", "Time spent in loads."}, caches,
+         [](std::string& o, S c, L l) {
+           if (!c.memo) return;
+           const double secs = std::chrono::duration<double>(c.memo->total_load_time).count();
+           line(o, "cache_load_duration_seconds_sum", l, number(secs));
+           line(o, "cache_load_duration_seconds_count", l, number(c.memo->loads));
+         });
+  family(out,
+         {"larder_cache_expirations_total", "counter", "Entries removed by TTL or idle expiry."},
+         caches, [](std::string& o, S c, L l) {
+           line(o, "larder_cache_expirations_total", l, number(c.stats.expirations));
+         });
+  family(out,
+         {"larder_cache_invalidations_total", "counter",
+          "Entries removed explicitly (erase, prefix, tag, clear)."},
+         caches, [](std::string& o, S c, L l) {
+           line(o, "larder_cache_invalidations_total", l, number(c.stats.explicit_removals));
+         });
+  family(out, {"larder_cache_bytes", "gauge", "Stored bytes (compressed sizes)."}, caches,
+         [](std::string& o, S c, L l) { line(o, "larder_cache_bytes", l, number(c.stats.bytes)); });
+  family(out, {"larder_cache_capacity", "gauge", "Maximum entries (0: unbounded)."}, caches,
+         [](std::string& o, S c, L l) {
+           line(o, "larder_cache_capacity", l, number(c.stats.capacity));
+         });
+  family(out, {"larder_cache_utilization", "gauge", "Size over capacity (0: unbounded)."}, caches,
+         [](std::string& o, S c, L l) {
+           line(o, "larder_cache_utilization", l, number(c.utilization()));
+         });
+  family(out,
+         {"larder_cache_compression_ratio", "gauge",
+          "Compressed over original bytes of compressed values (1: none)."},
+         caches, [](std::string& o, S c, L l) {
+           line(o, "larder_cache_compression_ratio", l, number(c.stats.compression_ratio()));
+         });
+  family(out,
+         {"larder_cache_decode_errors_total", "counter", "Stored bytes that failed to decode."},
+         caches, [](std::string& o, S c, L l) {
+           line(o, "larder_cache_decode_errors_total", l, number(c.stats.decode_errors));
+         });
+  family(
+      out,
+      {"larder_cache_refreshes_total", "counter", "Background refreshes started (refresh-ahead)."},
+      caches, [](std::string& o, S c, L l) {
+        if (c.memo) line(o, "larder_cache_refreshes_total", l, number(c.memo->refreshes));
+      });
+  family(out,
+         {"larder_cache_stale_served_total", "counter",
+          "Expired values served because a load failed (stale-if-error)."},
+         caches, [](std::string& o, S c, L l) {
+           if (c.memo) line(o, "larder_cache_stale_served_total", l, number(c.memo->stale_served));
+         });
+  return out;
+}
+
+std::string to_prometheus(const Registry& registry) { return to_prometheus(registry.snapshot()); }
+
+std::string to_json(const std::vector<CacheInfo>& caches, const RegistrySummary& summary) {
+  std::string out = "{\"caches\":[";
+  bool first = true;
+  for (const CacheInfo& c : caches) {
+    if (!first) out += ',';
+    first = false;
+    const Stats& s = c.stats;
+    out += "{\"name\":" + json_string(c.name) + ",\"kind\":" + json_string(c.kind);
+    auto field = [&](const char* k, const std::string& v) {
+      out += ",\"";
+      out += k;
+      out += "\":";
+      out += v;
+    };
+    field("hits", number(s.hits));
+    field("misses", number(s.misses));
+    field("hit_rate", number(s.hit_rate()));
+    field("puts", number(s.puts));
+    field("updates", number(s.updates));
+    field("evictions", number(s.evictions));
+    field("evicted_bytes", number(s.evicted_bytes));
+    field("expirations", number(s.expirations));
+    field("explicit_removals", number(s.explicit_removals));
+    field("size", number(s.size));
+    field("bytes", number(s.bytes));
+    field("capacity", number(s.capacity));
+    field("capacity_bytes", number(s.capacity_bytes));
+    field("utilization", number(c.utilization()));
+    field("compressed", number(s.compressed));
+    field("compression_ratio", number(s.compression_ratio()));
+    field("decode_errors", number(s.decode_errors));
+    if (c.memo) {
+      const MemoizeStats& m = *c.memo;
+      out +=
+          ",\"memo\":{\"hits\":" + number(m.hits) + ",\"misses\":" + number(m.misses) +
+          ",\"loads\":" + number(m.loads) + ",\"load_failures\":" + number(m.load_failures) +
+          ",\"load_seconds\":" + number(std::chrono::duration<double>(m.total_load_time).count()) +
+          ",\"refreshes\":" + number(m.refreshes) + ",\"stale_served\":" + number(m.stale_served) +
+          "}";
+    }
+    out += '}';
+  }
+  out += "],\"summary\":{\"caches\":" + number(summary.caches) +
+         ",\"hits\":" + number(summary.hits) + ",\"misses\":" + number(summary.misses) +
+         ",\"hit_rate\":" + number(summary.hit_rate()) + ",\"size\":" + number(summary.size) +
+         ",\"bytes\":" + number(summary.bytes) + "}}";
+  return out;
+}
+
+std::string to_json(const Registry& registry) {
+  const std::vector<CacheInfo> caches = registry.snapshot();
+  return to_json(caches, summarize(caches));
+}
+
+}  // namespace larder
