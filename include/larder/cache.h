@@ -184,7 +184,7 @@ class Cache {
       std::optional<Payload> p;
       read(key, [&](const SlotT& e, detail::LazyNow&) { p.emplace(detail::copy_payload<V>(e)); });
       if (!p) return std::nullopt;
-      return materialize(key, std::move(*p));
+      return materialize(std::move(*p));
     }
   }
 
@@ -203,7 +203,7 @@ class Cache {
       r.ttl = ShardT::stored_ttl(e);
     });
     if constexpr (kFrames) {
-      if (p) r.value = materialize(key, std::move(*p));
+      if (p) r.value = materialize(std::move(*p));
     }
     r.hit = r.value.has_value();
     if (!r.hit) r.age = r.ttl = Duration{};
@@ -216,7 +216,7 @@ class Cache {
     std::optional<Payload> p;
     inspect(key, [&](const SlotT& e) { p.emplace(detail::copy_payload<V>(e)); });
     if (!p) return std::nullopt;
-    return materialize(key, std::move(*p));
+    return materialize(std::move(*p));
   }
 
   /// Whether a live (unexpired) entry exists for `key`. No stats, no recency change.
@@ -502,9 +502,7 @@ class Cache {
              const FlightT* retire = nullptr) {
     opts.validate();
     Payload payload = prepare(std::move(value));
-    const std::size_t weight = payload.framed()   ? framed_weight(key, payload.frame)
-                               : options_.weigher ? options_.weigher(key, *payload.value)
-                                                  : default_weight(key, *payload.value);
+    const std::size_t weight = entry_weight(key, payload);
     check_weight(weight);
     const std::uint64_t h = hash_of(key);
     const std::size_t home = shard_index(h);
@@ -598,7 +596,7 @@ class Cache {
   V load_single_flight(key_view key, Accept& accept, Load& load, OptionsFor& options_for) {
     Acquired a = acquire(key, accept, /*led_by_caller=*/true);
     if (a.value) {
-      if (std::optional<V> v = materialize(key, std::move(*a.value))) return *std::move(v);
+      if (std::optional<V> v = materialize(std::move(*a.value))) return *std::move(v);
       // Undecodable (counted): load it again like a miss.
       a = acquire(key, kNothingAcceptable, /*led_by_caller=*/true);
     }
@@ -623,7 +621,7 @@ class Cache {
       ttl = ShardT::stored_ttl(e);
     });
     if (!p) return std::nullopt;
-    std::optional<V> v = materialize(key, std::move(*p));
+    std::optional<V> v = materialize(std::move(*p));
     if (!v) return std::nullopt;
     return std::tuple<V, Duration, Duration>(std::move(*v), age, ttl);
   }
@@ -692,7 +690,7 @@ class Cache {
   }
   /// The value a read copied out: as is, or decoded (outside the lock). A frame that does not
   /// decode counts as a decode error and reads as a miss.
-  std::optional<V> materialize(key_view, Payload&& p) const {
+  std::optional<V> materialize(Payload&& p) const {
     if (!p.framed()) return std::move(p.value);
     if constexpr (kFrames) {
       return decode_payload(p.frame);
@@ -700,9 +698,13 @@ class Cache {
       return std::nullopt;
     }
   }
-  /// Weight of a compressed entry: the default weigher applied to what is stored.
-  static std::size_t framed_weight(const K& key, const std::string& frame) noexcept {
-    return sizeof(K) + dynamic_size(key) + sizeof(V) + frame.size();
+  /// Weight of an entry: the weigher on the value; for a compressed one, the default weigher
+  /// applied to what is stored (the frame).
+  std::size_t entry_weight(const K& key, const Payload& p) const {
+    if constexpr (kFrames) {
+      if (p.framed()) return sizeof(K) + dynamic_size(key) + sizeof(V) + p.frame.size();
+    }
+    return options_.weigher ? options_.weigher(key, *p.value) : default_weight(key, *p.value);
   }
 
   /// After a put whose own shard had nothing left to evict: evicts from the other shards.
@@ -752,7 +754,7 @@ class Cache {
 
   void notify(Batch& batch) {
     for (auto& r : batch) {
-      std::optional<V> v = materialize(r.key, std::move(r.value));
+      std::optional<V> v = materialize(std::move(r.value));
       if (!v) continue;  // undecodable (counted in decode_errors): nothing to show
       try {
         options_.on_removal(r.key, *v, r.cause);

@@ -95,11 +95,14 @@ struct Slot {
   }
 };
 
+struct NoFrame {};
+
 /// What a put stores: the value itself, or its compressed frame.
 template <class V>
 struct Payload {
   std::optional<V> value;  // set: store as is
-  std::string frame;       // else: store this frame (kFrameStorage<V> only)
+  // else: store this frame. An empty type when V can never be framed (nothing to build or free).
+  [[no_unique_address]] std::conditional_t<kFrameStorage<V>, std::string, NoFrame> frame;
 
   bool framed() const noexcept { return !value.has_value(); }
   /// Constructs this payload into slot `s` (which must have no value part yet).
