@@ -28,11 +28,6 @@ void FlightBase::lead_here() {
   leader_ = std::this_thread::get_id();
 }
 
-std::thread::id FlightBase::leader() const {
-  std::lock_guard<std::mutex> lock(registry().mu);
-  return leader_;
-}
-
 void begin_wait(const FlightBase& target) {
   Registry& r = registry();
   const std::thread::id me = std::this_thread::get_id();

@@ -42,6 +42,11 @@ class SweeperImpl final : public Sweeper {
     done_.wait(lock, [&] { return running_ != id; });
   }
 
+  std::size_t tasks() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tasks_.size();
+  }
+
   std::uint64_t runs() const override {
     std::lock_guard<std::mutex> lock(mu_);
     return runs_;

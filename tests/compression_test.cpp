@@ -233,6 +233,20 @@ TEST_CASE("listeners, erase_if and the memoizer see decompressed values", "[comp
   CHECK(removed.size() == 2);
   CHECK(removed[1] == b);
 
+  // erase_prefix matches on keys alone; listeners still get the decompressed values.
+  larder::Cache<std::string, std::string> pages(
+      {.on_removal = [&](const std::string&, const std::string& v,
+                         larder::RemovalCause) { removed.push_back(v); },
+       .background_cleanup = 0s});
+  pages.put("p:1", a);
+  pages.put("p:2", b);
+  pages.put("q:1", a);
+  CHECK(pages.stats().compressed == 3);
+  CHECK(pages.erase_prefix("p:") == 2);
+  CHECK(removed.size() == 4);
+  CHECK(pages.get("q:1") == a);
+  CHECK(pages.stats().decode_errors == 0);
+
   int calls = 0;
   auto f = larder::cached([&](int n) { return ++calls, json_like(n); },
                           {.ttl = 1min, .background_cleanup = 0s});

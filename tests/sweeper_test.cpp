@@ -66,8 +66,16 @@ TEST_CASE("destroying a cache waits for its sweep in progress", "[sweeper]") {
 }
 
 TEST_CASE("background_cleanup = 0 registers no sweep", "[sweeper]") {
+  larder::detail::Sweeper& sweeper = larder::detail::Sweeper::instance();
+  const std::size_t before = sweeper.tasks();
+  {
+    larder::Cache<int, int> swept;  // default options: a sweep every second
+    CHECK(sweeper.tasks() == before + 1);
+  }
+  CHECK(sweeper.tasks() == before);  // released by the destructor
   auto clock = std::make_shared<larder::ManualClock>();
   larder::Cache<int, int> c({.default_ttl = 1s, .clock = clock, .background_cleanup = 0s});
+  CHECK(sweeper.tasks() == before);
   c.put(1, 1);
   clock->advance(1s);
   // Nothing reclaims it but an explicit cleanup.

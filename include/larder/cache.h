@@ -286,39 +286,26 @@ class Cache {
   /// compressed are decompressed, under the lock, to be shown to pred.)
   template <class Pred>
   requires std::predicate<Pred&, const K&, const V&> std::size_t erase_if(Pred pred) {
-    std::size_t n = 0;
-    for (auto& sp : shards_) {
-      ShardT& s = *sp;
-      detail::LazyNow now(clock_);
-      Batch batch;
-      try {
-        detail::MutexLock lock(s.mu);
-        auto matches = [&](Pred& p, const SlotT& e) {
-          if constexpr (kFrames) {
-            if (e.framed) {
-              std::optional<V> v = decode_payload(e.frame());
-              return v && static_cast<bool>(p(e.key(), *v));
-            }
-          }
-          return static_cast<bool>(p(e.key(), e.value()));
-        };
-        n += s.remove_if(pred, matches, now, batch_ptr(batch));
-      } catch (...) {
-        notify(batch);  // what was removed before pred threw is still reported
-        throw;
+    auto matches = [&](const SlotT& e) {
+      if constexpr (kFrames) {
+        if (e.framed) {
+          std::optional<V> v = decode_payload(e.frame());
+          return v && static_cast<bool>(pred(e.key(), *v));
+        }
       }
-      notify(batch);
-    }
-    return n;
+      return static_cast<bool>(pred(e.key(), e.value()));
+    };
+    return erase_matching(matches);
   }
 
   /// Removes every live entry whose key starts with `prefix`; returns how many. String-like keys
-  /// only. O(entries).
+  /// only. O(entries); looks at keys only (compressed values are not decompressed).
   std::size_t erase_prefix(
       std::string_view prefix) requires std::convertible_to<const K&, std::string_view> {
-    return erase_if([prefix](const K& k, const V&) {
-      return std::string_view(k).substr(0, prefix.size()) == prefix;
-    });
+    auto matches = [prefix](const SlotT& e) {
+      return std::string_view(e.key()).substr(0, prefix.size()) == prefix;
+    };
+    return erase_matching(matches);
   }
 
   /// Removes every entry put with `tag` among its PutOptions::tags; returns how many.
@@ -532,6 +519,26 @@ class Cache {
     if (stored && over_bounds()) evict_elsewhere(home, out);
     notify(batch);
     return stored;
+  }
+
+  /// erase_if / erase_prefix: removes, shard by shard, the entries matches(slot) selects.
+  template <class Matches>
+  std::size_t erase_matching(Matches& matches) {
+    std::size_t n = 0;
+    for (auto& sp : shards_) {
+      ShardT& s = *sp;
+      detail::LazyNow now(clock_);
+      Batch batch;
+      try {
+        detail::MutexLock lock(s.mu);
+        n += s.remove_if(matches, now, batch_ptr(batch));
+      } catch (...) {
+        notify(batch);  // what was removed before a predicate threw is still reported
+        throw;
+      }
+      notify(batch);
+    }
+    return n;
   }
 
   // ---- single-flight loading (detail/flight.h); also used by larder/memoize.h ----

@@ -31,7 +31,6 @@ class FlightBase {
       : leader_(led_by_caller ? std::this_thread::get_id() : std::thread::id()) {}
   /// Makes the calling thread the leader (a refresh task starting on an executor thread).
   void lead_here();
-  std::thread::id leader() const;
 
  private:
   friend void begin_wait(const FlightBase& f);

@@ -327,15 +327,14 @@ class alignas(64) Shard {
     return n;
   }
 
-  /// Removes (kExplicit) every unexpired entry for which pred(key, value) is true. O(slots).
-  /// `matches(pred, slot)` applies pred to a slot (decoding a compressed value first).
-  template <class Pred, class Matches>
-  std::size_t remove_if(Pred& pred, Matches& matches, LazyNow& now, Batch* out)
+  /// Removes (kExplicit) every unexpired entry for which matches(slot) is true. O(slots).
+  template <class Matches>
+  std::size_t remove_if(Matches& matches, LazyNow& now, Batch* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::size_t n = 0;
     for (std::uint32_t i = 0, end = pool_.high_water(); i < end; ++i) {
       auto& s = pool_[i];
-      if (!s.live || expired(s, now) || !matches(pred, std::as_const(s))) continue;
+      if (!s.live || expired(s, now) || !matches(std::as_const(s))) continue;
       remove(i, RemovalCause::kExplicit, out);
       ++n;
     }

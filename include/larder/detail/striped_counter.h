@@ -20,9 +20,6 @@ class StripedCounter {
     for (const Cell& c : cells_) s += c.value.load(std::memory_order_relaxed);
     return s;
   }
-  void reset() noexcept {
-    for (Cell& c : cells_) c.value.store(0, std::memory_order_relaxed);
-  }
 
  private:
   static constexpr std::size_t kCells = 16;

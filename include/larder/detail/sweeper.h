@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -27,6 +28,8 @@ class Sweeper {
   virtual void remove(Id id) = 0;
   /// Number of completed task runs so far (for tests and diagnostics).
   virtual std::uint64_t runs() const = 0;
+  /// Number of registered tasks (for tests and diagnostics).
+  virtual std::size_t tasks() const = 0;
 
  protected:
   ~Sweeper() = default;
