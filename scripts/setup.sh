@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang pkg-config clang-format libclang-rt-14-dev
   libabsl-dev libxxhash-dev zlib1g-dev   # larder::larder
+  libhiredis-dev redis-server redis-tools # larder::redis, its tests, redis-benchmark
   catch2                                 # tests
   libbenchmark-dev libtbb-dev libcuckoo-dev  # bench/ and its peers
   libcpp-httplib-dev curl prometheus      # examples/http_service, its e2e test, promtool

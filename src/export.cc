@@ -87,6 +87,80 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
+// A TieredCache's remote tier: L2 results, errors by kind, breaker state, latency histogram.
+void remote_families(std::string& out, const std::vector<CacheInfo>& caches) {
+  using S = const CacheInfo&;
+  using L = const std::string&;
+  family(out,
+         {"larder_remote_gets_total", "counter",
+          "L1 misses looked up in the remote tier, by result: hit or miss."},
+         caches, [](std::string& o, S c, L l) {
+           if (!c.remote) return;
+           line(o, "larder_remote_gets_total", l + ",result=\"hit\"", number(c.remote->l2_hits));
+           line(o, "larder_remote_gets_total", l + ",result=\"miss\"", number(c.remote->l2_misses));
+         });
+  family(out,
+         {"larder_remote_errors_total", "counter",
+          "Failed remote-tier operations of the backend, by kind."},
+         caches, [](std::string& o, S c, L l) {
+           if (!c.remote) return;
+           for (ErrorCode k : {ErrorCode::kTimeout, ErrorCode::kConnection, ErrorCode::kPoolTimeout,
+                               ErrorCode::kBreakerOpen, ErrorCode::kAuth, ErrorCode::kProtocol,
+                               ErrorCode::kServer}) {
+             std::string kind(to_string(k));
+             for (char& ch : kind) ch = ch == ' ' ? '_' : ch;
+             line(o, "larder_remote_errors_total", l + ",kind=\"" + kind + "\"",
+                  number(c.remote->stats.errors_of(k)));
+           }
+         });
+  family(out,
+         {"larder_remote_decode_errors_total", "counter", "Remote values that did not decode."},
+         caches, [](std::string& o, S c, L l) {
+           if (c.remote)
+             line(o, "larder_remote_decode_errors_total", l, number(c.remote->decode_errors));
+         });
+  family(out,
+         {"larder_remote_breaker_state", "gauge",
+          "Circuit breaker state: 0 closed, 1 open, 2 half-open."},
+         caches, [](std::string& o, S c, L l) {
+           if (c.remote) {
+             line(o, "larder_remote_breaker_state", l,
+                  number(static_cast<std::uint64_t>(c.remote->stats.breaker_state)));
+           }
+         });
+  family(
+      out, {"larder_remote_breaker_opened_total", "counter", "Times the circuit breaker opened."},
+      caches, [](std::string& o, S c, L l) {
+        if (c.remote) {
+          line(o, "larder_remote_breaker_opened_total", l, number(c.remote->stats.breaker_opened));
+        }
+      });
+  family(out, {"larder_remote_channel_up", "gauge", "Invalidation channel live (1) or down (0)."},
+         caches, [](std::string& o, S c, L l) {
+           if (c.remote) {
+             line(o, "larder_remote_channel_up", l,
+                  number(static_cast<std::uint64_t>(c.remote->channel_up)));
+           }
+         });
+  family(out, {"larder_remote_latency_seconds", "histogram", "Latency of remote-tier operations."},
+         caches, [](std::string& o, S c, L l) {
+           if (!c.remote) return;
+           const BackendStats& b = c.remote->stats;
+           std::uint64_t cumulative = 0;
+           for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+             cumulative += b.latency_buckets[i];
+             const double le = std::chrono::duration<double>(kLatencyBuckets[i]).count();
+             line(o, "larder_remote_latency_seconds_bucket", l + ",le=\"" + number(le) + "\"",
+                  number(cumulative));
+           }
+           line(o, "larder_remote_latency_seconds_bucket", l + ",le=\"+Inf\"",
+                number(b.latency_count));
+           line(o, "larder_remote_latency_seconds_sum", l,
+                number(std::chrono::duration<double>(b.latency_sum).count()));
+           line(o, "larder_remote_latency_seconds_count", l, number(b.latency_count));
+         });
+}
+
 }  // namespace
 
 std::string to_prometheus(const std::vector<CacheInfo>& caches) {
@@ -170,6 +244,7 @@ std::string to_prometheus(const std::vector<CacheInfo>& caches) {
          caches, [](std::string& o, S c, L l) {
            if (c.memo) line(o, "larder_cache_stale_served_total", l, number(c.memo->stale_served));
          });
+  remote_families(out, caches);
   return out;
 }
 
@@ -214,6 +289,15 @@ std::string to_json(const std::vector<CacheInfo>& caches, const RegistrySummary&
           ",\"load_seconds\":" + number(std::chrono::duration<double>(m.total_load_time).count()) +
           ",\"refreshes\":" + number(m.refreshes) + ",\"stale_served\":" + number(m.stale_served) +
           "}";
+    }
+    if (c.remote) {
+      const RemoteInfo& r = *c.remote;
+      out += ",\"remote\":{\"backend\":" + json_string(r.backend) +
+             ",\"hits\":" + number(r.l2_hits) + ",\"misses\":" + number(r.l2_misses) +
+             ",\"errors\":" + number(r.l2_errors) +
+             ",\"decode_errors\":" + number(r.decode_errors) +
+             ",\"breaker\":" + json_string(std::string(to_string(r.stats.breaker_state))) +
+             ",\"channel_up\":" + (r.channel_up ? "true" : "false") + "}";
     }
     out += '}';
   }

@@ -109,6 +109,9 @@ class MemoState;
 
 }  // namespace detail
 
+template <class K, class V, class Hash, class Eq>
+class TieredCache;
+
 /// A thread-safe, sharded cache with per-entry TTL, LRU eviction by entry count and/or weight,
 /// tags, and statistics. See the file comment for thread safety, expiry and listener timing.
 ///
@@ -143,7 +146,7 @@ class Cache {
           options_.name, "cache",
           {.info =
                [this] {
-                 return CacheInfo{options_.name, "cache", stats(), std::nullopt};
+                 return CacheInfo{options_.name, "cache", stats(), std::nullopt, std::nullopt};
                },
            .clear = [this] { clear(); },
            .cleanup = [this] { return cleanup(); }});
@@ -544,6 +547,8 @@ class Cache {
   // ---- single-flight loading (detail/flight.h); also used by larder/memoize.h ----
   template <class, class...>
   friend class detail::MemoState;
+  template <class, class, class, class>
+  friend class TieredCache;
   struct Acquired {
     std::optional<Payload> value;     // an entry accept(age, ttl) approved
     std::shared_ptr<FlightT> flight;  // else: the load to wait on, or to lead

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "larder/result.h"
+
 namespace larder {
 
 /// A bad option or argument: a negative TTL, an out-of-range shard count, ... The message names
@@ -29,6 +31,18 @@ class ValueTooLarge : public std::length_error {
 class LoaderCycle : public std::logic_error {
  public:
   using std::logic_error::logic_error;
+};
+
+/// A remote-tier failure, thrown only by a TieredCache in strict mode (TieredOptions::strict);
+/// otherwise such failures are counted and the in-process tier serves alone.
+class RemoteError : public std::runtime_error {
+ public:
+  explicit RemoteError(const Error& e) : std::runtime_error(e.message), code_(e.code) {}
+  /// What kind of failure (kTimeout, kConnection, ..., kBreakerOpen, kAuth, ...).
+  ErrorCode code() const noexcept { return code_; }
+
+ private:
+  ErrorCode code_;
 };
 
 }  // namespace larder

@@ -168,6 +168,33 @@ inline Duration saturating_sum(Duration a, Duration b) noexcept {
   return b >= Duration::max() - a ? kNoExpiry : a + b;
 }
 
+// A memoizer looks in the cache's in-process tier first; for a TieredCache (larder/tiered.h) the
+// remote tier is read by the flight's leader only, inside load_single_flight.
+template <class C, class Key>
+auto local_get(C& c, const Key& k) {
+  if constexpr (requires { c.get_local(k); }) {
+    return c.get_local(k);
+  } else {
+    return c.get(k);
+  }
+}
+template <class C, class Key>
+auto local_lookup(C& c, const Key& k) {
+  if constexpr (requires { c.lookup_local(k); }) {
+    return c.lookup_local(k);
+  } else {
+    return c.lookup(k);
+  }
+}
+template <class C>
+Stats local_stats(const C& c) {
+  if constexpr (requires { c.stats().l1; }) {
+    return c.stats().l1;
+  } else {
+    return c.stats();
+  }
+}
+
 /// The state shared by the copies of one memoized function.
 template <class CacheT, class... Args>
 class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>> {
@@ -185,14 +212,15 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
         executor_(opts_.executor ? opts_.executor : default_executor()),
         needs_age_(opts_.refresh_after.count() > 0 || opts_.stale_if_error.count() > 0) {
     if (opts_.registry) {
-      registry_id_ = opts_.registry->add(
-          opts_.name, "memoizer",
-          {.info =
-               [this] {
-                 return CacheInfo{opts_.name, "memoizer", cache_->stats(), stats()};
-               },
-           .clear = [this] { cache_->clear(); },
-           .cleanup = [this] { return cache_->cleanup(); }});
+      registry_id_ =
+          opts_.registry->add(opts_.name, "memoizer",
+                              {.info =
+                                   [this] {
+                                     return CacheInfo{opts_.name, "memoizer", local_stats(*cache_),
+                                                      stats(), std::nullopt};
+                                   },
+                               .clear = [this] { cache_->clear(); },
+                               .cleanup = [this] { return cache_->cleanup(); }});
     }
   }
   ~MemoState() {
@@ -207,7 +235,7 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
     if (!needs_age_) {
       // Stored TTL == freshness limit, so "the cache still holds it" means fresh, and the
       // cache's own expiry check decides; no clock read for the age.
-      if (std::optional<V> v = cache_->get(key)) {
+      if (std::optional<V> v = local_get(*cache_, key)) {
         hits_.add();
         return *std::move(v);
       }
@@ -220,7 +248,7 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
   MemoResult<V> call_with_info(Args... args) {
     const K key = key_fn_(args...);
     std::optional<V> stale;
-    LookupResult<V> r = cache_->lookup(key);
+    LookupResult<V> r = local_lookup(*cache_, key);
     if (r.hit) {
       if (fresh(r.age, r.ttl)) {
         hits_.add();
@@ -464,6 +492,25 @@ auto cached(Cache<K, V, H, E>& cache, F fn, KeyFn key_fn, MemoizeOptions<V> opts
                 "larder::cached: fn's result must convert to the cache's value type");
   return [&]<class... A>(detail::TypeList<A...>) {
     using CacheT = Cache<K, V, H, E>;
+    opts.validate();
+    auto state = std::make_shared<detail::MemoState<CacheT, A...>>(
+        nullptr, &cache, std::function<V(A...)>(std::move(fn)),
+        std::function<K(A...)>(std::move(key_fn)), std::move(opts));
+    return Memoized<CacheT, A...>(std::move(state));
+  }(typename traits::args{});
+}
+
+/// Memoizes `fn` in a TieredCache (larder/tiered.h), under the key `key_fn(args...)`: an L1 hit
+/// returns at once; on a miss one caller per key reads L2 and, if L2 has nothing (or fails),
+/// calls fn and writes the result through to both tiers. `cache` must outlive the result.
+template <class K, class V, class H, class E, class F, class KeyFn>
+requires detail::Memoizable<F>
+auto cached(TieredCache<K, V, H, E>& cache, F fn, KeyFn key_fn, MemoizeOptions<V> opts = {}) {
+  using traits = detail::FnTraits<detail::Fn<F>>;
+  static_assert(std::is_convertible_v<detail::memo_result_t<F>, V>,
+                "larder::cached: fn's result must convert to the cache's value type");
+  return [&]<class... A>(detail::TypeList<A...>) {
+    using CacheT = TieredCache<K, V, H, E>;
     opts.validate();
     auto state = std::make_shared<detail::MemoState<CacheT, A...>>(
         nullptr, &cache, std::function<V(A...)>(std::move(fn)),

@@ -26,16 +26,30 @@
 #include <string_view>
 #include <vector>
 
+#include "larder/backend.h"
 #include "larder/stats.h"
 
 namespace larder {
 
+/// The remote tier of a registered TieredCache (larder/tiered.h).
+struct RemoteInfo {
+  std::string backend;              ///< Backend::kind(): "redis", "memory", ...
+  BackendStats stats;               ///< the backend's counters (breaker state included)
+  std::uint64_t l2_hits = 0;        ///< L1 misses answered by L2
+  std::uint64_t l2_misses = 0;      ///< L1 misses L2 did not have either
+  std::uint64_t l2_errors = 0;      ///< this cache's failed L2 operations
+  std::uint64_t decode_errors = 0;  ///< L2 values that did not decode
+  bool channel_up = false;          ///< the invalidation channel is live
+};
+
 /// One registered cache or memoized function, as the registry reports it.
 struct CacheInfo {
   std::string name;
-  std::string kind;                  ///< "cache" or "memoizer"
-  Stats stats;                       ///< the cache's counters (a memoizer's: its cache's)
+  std::string kind;                  ///< "cache", "memoizer" or "tiered"
+  Stats stats;                       ///< the cache's counters (a memoizer's: its cache's; a
+                                     ///< tiered cache's: its L1's)
   std::optional<MemoizeStats> memo;  ///< a memoizer's own counters
+  std::optional<RemoteInfo> remote;  ///< a tiered cache's remote tier
 
   /// size / capacity (by entries; by bytes for a cache bounded only by bytes); 0 if unbounded.
   double utilization() const noexcept {

@@ -8,6 +8,7 @@
 // larder's own type, so that no third-party type (absl::StatusOr) appears in a public signature.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +27,14 @@ enum class ErrorCode {
   kLengthMismatch,    ///< decompressed size differs from the declared size
   kChecksumMismatch,  ///< the decoded bytes do not match the frame's checksum
   kInvalidValue,      ///< bytes that do not form a value of the requested type
+  // Remote tier (larder/backend.h). Only the first four count as failures for a circuit breaker.
+  kTimeout,      ///< the command (or connect) did not complete within its timeout
+  kConnection,   ///< could not connect, or the connection broke (reset, EOF, SIGPIPE)
+  kPoolTimeout,  ///< no pooled connection became free within the pool wait timeout
+  kBreakerOpen,  ///< the circuit breaker is open: the call was not attempted
+  kAuth,         ///< authentication or permission refused (wrong password, NOPERM, ...)
+  kProtocol,     ///< the server's reply was not what the protocol promises
+  kServer,       ///< the server answered with an error (OOM, READONLY, WRONGTYPE, ...)
 };
 
 /// "truncated", "bad magic", ...
@@ -49,6 +58,20 @@ constexpr std::string_view to_string(ErrorCode c) noexcept {
       return "checksum mismatch";
     case ErrorCode::kInvalidValue:
       return "invalid value";
+    case ErrorCode::kTimeout:
+      return "timeout";
+    case ErrorCode::kConnection:
+      return "connection";
+    case ErrorCode::kPoolTimeout:
+      return "pool timeout";
+    case ErrorCode::kBreakerOpen:
+      return "breaker open";
+    case ErrorCode::kAuth:
+      return "auth";
+    case ErrorCode::kProtocol:
+      return "protocol";
+    case ErrorCode::kServer:
+      return "server";
   }
   return "unknown";
 }
@@ -58,6 +81,9 @@ struct Error {
   ErrorCode code;
   std::string message;
 };
+
+/// Number of ErrorCode values (for per-kind counters).
+inline constexpr std::size_t kErrorCodeCount = static_cast<std::size_t>(ErrorCode::kServer) + 1;
 
 /// A T or an Error.
 template <class T>
@@ -84,6 +110,23 @@ class [[nodiscard]] Result {
 
  private:
   std::variant<T, Error> v_;
+};
+
+/// Success or an Error, for operations with no value (Backend::set, ...).
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT: implicit by design
+
+  bool ok() const noexcept { return ok_; }
+  explicit operator bool() const noexcept { return ok_; }
+  /// The error; only when !ok().
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_{};
+  bool ok_ = true;
 };
 
 }  // namespace larder

@@ -1,0 +1,172 @@
+// larder/memory_backend.h — `larder::MemoryBackend`: a Backend inside this process.
+//
+//   auto l2 = std::make_shared<larder::MemoryBackend>(
+//       larder::Options<std::string, std::string>{.max_bytes = 256 << 20});
+//   larder::TieredCache<std::string, User> users({.max_entries = 10'000}, l2);
+//
+// The embedded default: everything a TieredCache does works with no server. The store is a
+// larder::Cache<std::string, std::string> (its options bound it; TTLs are its per-entry TTLs), so
+// it never fails: every operation succeeds. Invalidation messages go to the subscribers of this
+// same object, delivered synchronously on the publishing thread; two TieredCaches sharing one
+// MemoryBackend therefore stay coherent like two processes sharing a Redis.
+//
+// THREAD SAFETY. Every member may be called concurrently. A subscription handler must not
+// publish() on the same backend (it runs under the subscriber list's lock).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "larder/backend.h"
+#include "larder/cache.h"
+#include "larder/detail/backend_counters.h"
+
+namespace larder {
+
+class MemoryBackend final : public Backend {
+ public:
+  /// `options` configure the underlying Cache<std::string, std::string> (bounds, clock, name).
+  /// Throws larder::InvalidArgument like that Cache.
+  explicit MemoryBackend(Options<std::string, std::string> options = {})
+      : subscribers_(std::make_shared<Subscribers>()), store_(std::move(options)) {}
+
+  Result<std::optional<BackendEntry>> get(std::string_view key) override {
+    Timer t(counters_);
+    return read(key);
+  }
+
+  Result<std::vector<std::optional<BackendEntry>>> get_many(
+      std::span<const std::string_view> keys) override {
+    Timer t(counters_);
+    std::vector<std::optional<BackendEntry>> out;
+    out.reserve(keys.size());
+    for (std::string_view k : keys) out.push_back(read(k));
+    return out;
+  }
+
+  Result<void> set(std::string_view key, std::string_view value, Duration ttl) override {
+    Timer t(counters_);
+    return t.check(write(key, value, ttl));
+  }
+
+  Result<void> set_many(std::span<const BackendItem> items, Duration ttl) override {
+    Timer t(counters_);
+    for (const BackendItem& it : items) {
+      Result<void> r = write(it.key, it.value, ttl);
+      if (!r) return t.check(std::move(r));
+    }
+    return {};
+  }
+
+  Result<bool> erase(std::string_view key) override {
+    Timer t(counters_);
+    return store_.erase(key);
+  }
+
+  Result<std::size_t> erase_prefix(std::string_view prefix) override {
+    Timer t(counters_);
+    return store_.erase_prefix(prefix);
+  }
+
+  Result<Duration> ping() override {
+    Timer t(counters_);
+    return Duration::zero();
+  }
+
+  BackendStats stats() const override {
+    BackendStats s;
+    counters_.fill(s);
+    return s;
+  }
+
+  std::string_view kind() const noexcept override { return "memory"; }
+
+  Result<void> publish(std::string_view message) override {
+    Timer t(counters_);
+    std::lock_guard<std::mutex> lock(subscribers_->mu);
+    for (const auto& [id, h] : subscribers_->handlers) {
+      if (h.on_message) h.on_message(message);
+    }
+    return {};
+  }
+
+  std::unique_ptr<Subscription> subscribe(InvalidationHandler handler) override {
+    auto sub = std::make_unique<Sub>(subscribers_);
+    {
+      std::lock_guard<std::mutex> lock(subscribers_->mu);
+      sub->id = ++subscribers_->next_id;
+      subscribers_->handlers.emplace_back(sub->id, handler);
+    }
+    if (handler.on_state) handler.on_state(true);  // in process: always up
+    return sub;
+  }
+
+  /// The underlying store (for inspection in tests and tools).
+  Cache<std::string, std::string>& store() noexcept { return store_; }
+
+ private:
+  struct Subscribers {
+    std::mutex mu;
+    std::uint64_t next_id = 0;
+    std::vector<std::pair<std::uint64_t, InvalidationHandler>> handlers;
+  };
+  struct Sub final : Subscription {
+    explicit Sub(std::shared_ptr<Subscribers> s) : subs(std::move(s)) {}
+    ~Sub() override {
+      std::lock_guard<std::mutex> lock(subs->mu);
+      std::erase_if(subs->handlers, [this](const auto& p) { return p.first == id; });
+    }
+    std::shared_ptr<Subscribers> subs;
+    std::uint64_t id = 0;
+  };
+  /// Records one operation's latency (and its error, if fail() was called) when it ends.
+  class Timer {
+   public:
+    explicit Timer(detail::BackendCounters& c) : c_(c), t0_(std::chrono::steady_clock::now()) {}
+    ~Timer() { c_.record(std::chrono::steady_clock::now() - t0_, failed_ ? &error_ : nullptr); }
+    /// Returns `r`, noting its error for the record.
+    template <class R>
+    R check(R r) {
+      if (!r) {
+        failed_ = true;
+        error_ = r.error();
+      }
+      return r;
+    }
+
+   private:
+    detail::BackendCounters& c_;
+    std::chrono::steady_clock::time_point t0_;
+    bool failed_ = false;
+    Error error_{};
+  };
+
+  std::optional<BackendEntry> read(std::string_view key) {
+    LookupResult<std::string> r = store_.lookup(key);
+    if (!r.hit) return std::nullopt;
+    const Duration left = r.ttl == kNoExpiry ? kNoExpiry : r.ttl - r.age;
+    return BackendEntry{std::move(*r.value), left};
+  }
+
+  Result<void> write(std::string_view key, std::string_view value, Duration ttl) {
+    try {
+      store_.put(std::string(key), std::string(value), {.ttl = ttl});
+    } catch (const std::exception& e) {
+      return Error{ErrorCode::kServer, e.what()};  // invalid ttl, value above max_bytes
+    }
+    return {};
+  }
+
+  std::shared_ptr<Subscribers> subscribers_;
+  Cache<std::string, std::string> store_;
+  detail::BackendCounters counters_;
+};
+
+}  // namespace larder

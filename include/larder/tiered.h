@@ -1,0 +1,598 @@
+// larder/tiered.h — `larder::TieredCache<K, V>`: an in-process cache (L1) in front of a Backend
+// (L2).
+//
+//   auto redis = std::make_shared<larder::RedisBackend>(larder::RedisOptions{
+//       .uri = "redis://127.0.0.1:6379/0", .key_prefix = "users:"});
+//   larder::TieredCache<std::string, User> users(
+//       {.name = "users", .max_entries = 100'000, .default_ttl = 5min}, redis);
+//   users.put("u:1", u);                      // L1 and L2, then other processes drop their copy
+//   std::optional<User> a = users.get("u:1"); // L1, else L2 (then kept in L1), else nullopt
+//   auto load = larder::cached(users, load_user, [](const std::string& id) { return id; });
+//
+// READS. get(): an L1 hit returns at once. On an L1 miss the L2 entry is read, decoded (Codec +
+// the frame of larder/compression.h) and put into L1 with the L2 entry's remaining TTL, capped by
+// L1's default_ttl. get_or_load() and larder::cached() add single-flight across both tiers:
+// concurrent misses of one key in this process make one L2 read and at most one loader call.
+//
+// WRITES. put() stores in L1 and L2 (write-through, same TTL), erase()/erase_prefix()/clear()
+// remove from both, and each then publishes an invalidation so that other processes' TieredCaches
+// on the same backend drop their L1 copies (see COHERENCE).
+//
+// DEGRADATION. When L2 fails (timeout, connection, breaker open, ...) reads fall back to L1 (and,
+// for get_or_load / memoized functions, to the loader), writes still land in L1, and the failure
+// is counted in TieredStats::l2_errors; nothing throws unless TieredOptions::strict is set, which
+// throws larder::RemoteError instead. Bytes from L2 that do not decode count as a miss and a
+// decode error (TieredStats::decode_errors).
+//
+// COHERENCE. Invalidations travel on the backend's pub/sub channel (for Redis: a dedicated
+// connection). Pub/sub rather than CLIENT TRACKING: one subscriber connection per cache, no
+// per-connection tracking state to re-establish after every pool reconnect, prefix and clear
+// invalidations carry as easily as keys, and it works the same on MemoryBackend. The cost: only
+// writes made through larder are seen (a redis-cli SET is not). A fill that races with an
+// invalidation of any key is dropped again (an epoch check), so a stale L2 read cannot outlive
+// the invalidation that overtook it. While the channel is down (and before it first comes up) L1
+// entries are served only while younger than TieredOptions::unsubscribed_ttl, counted from their
+// put or from the moment the channel went down, whichever is later; new L1 entries are stored
+// with at most that TTL; when the channel comes back, L1 is cleared (messages may have been lost).
+//
+// THREAD SAFETY. Every member may be called concurrently. Destroying the TieredCache stops its
+// subscription first (waiting for a message being handled).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <concepts>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "larder/backend.h"
+#include "larder/cache.h"
+#include "larder/codec.h"
+#include "larder/compression.h"
+#include "larder/errors.h"
+#include "larder/registry.h"
+
+namespace larder {
+
+/// Settings of a TieredCache beyond its L1 Options. Every field says its default. Field order is
+/// API.
+template <class K>
+struct TieredOptions {
+  /// How a key becomes an L2 key (before the backend's key_prefix). Default: the string itself
+  /// for std::string keys, std::to_string for integers; required for other key types.
+  std::function<std::string(const K&)> key_to_string{};
+  /// The inverse, for invalidations received by key. Default: as above; required for other key
+  /// types.
+  std::function<std::optional<K>(std::string_view)> key_from_string{};
+  /// Throw larder::RemoteError when L2 fails, instead of counting and carrying on. Default false.
+  bool strict = false;
+  /// Subscribe to the backend's invalidation channel (cross-process coherence). Default true.
+  bool invalidation = true;
+  /// Longest life of an L1 entry while the invalidation channel is down. Default 1s.
+  Duration unsubscribed_ttl = std::chrono::seconds(1);
+  /// Register under the L1 Options::name in this registry while alive (kind "tiered"; remote
+  /// errors and breaker state in its exports). Default nullptr: not registered.
+  Registry* registry = nullptr;
+};
+
+/// Counters of a TieredCache.
+struct TieredStats {
+  Stats l1;                              ///< the in-process tier's own counters
+  BackendStats l2;                       ///< the backend's counters (shared by everything using it)
+  std::uint64_t l2_hits = 0;             ///< L1 misses answered by L2
+  std::uint64_t l2_misses = 0;           ///< L1 misses L2 did not have either
+  std::uint64_t l2_errors = 0;           ///< L2 operations of this cache that failed (any kind)
+  std::uint64_t decode_errors = 0;       ///< L2 values that did not decode (read as misses)
+  std::uint64_t invalidations_sent = 0;  ///< messages published
+  std::uint64_t invalidations_received = 0;  ///< messages from other caches applied to L1
+  std::uint64_t fills_dropped = 0;  ///< L2 reads not kept in L1: an invalidation overtook them
+  std::uint64_t resyncs = 0;        ///< L1 clears after the channel came back
+  bool channel_up = false;          ///< the invalidation channel is live (always, when disabled)
+};
+
+template <class K, class V, class Hash = larder::Hash<K>, class Eq = std::equal_to<K>>
+class TieredCache {
+  static_assert(Encodable<V>,
+                "larder::TieredCache: no larder::Codec<T> for this value type "
+                "(L2 stores bytes; see larder/codec.h)");
+
+ public:
+  using key_type = K;
+  using mapped_type = V;
+  using L1 = Cache<K, V, Hash, Eq>;
+  using key_view = typename L1::key_view;
+
+  /// L1 from `l1_options` (its name names this cache), L2 = `backend` (shared with others).
+  /// Throws larder::InvalidArgument for invalid options or a missing key conversion.
+  TieredCache(Options<K, V> l1_options, std::shared_ptr<Backend> backend,
+              TieredOptions<K> options = {})
+      : options_(std::move(options)),
+        backend_(std::move(backend)),
+        clock_(l1_options.clock ? l1_options.clock : std::make_shared<SteadyClock>()),
+        l1_ttl_(l1_options.default_ttl.count() == 0 ? kNoExpiry : l1_options.default_ttl),
+        compression_(l1_options.compression),
+        origin_(make_origin()),
+        l1_(without_registry(std::move(l1_options))) {
+    if (!backend_) throw InvalidArgument("larder: TieredCache needs a backend (got nullptr)");
+    if (options_.unsubscribed_ttl.count() <= 0) {
+      throw InvalidArgument("larder: TieredOptions.unsubscribed_ttl must be positive (got " +
+                            detail::format_duration(options_.unsubscribed_ttl) + ")");
+    }
+    default_conversions();
+    if (options_.registry) {
+      registry_id_ = options_.registry->add(l1_.name(), "tiered",
+                                            {.info = [this] { return info(); },
+                                             .clear = [this] { clear(); },
+                                             .cleanup = [this] { return l1_.cleanup(); }});
+    }
+    if (options_.invalidation) {
+      degraded_.store(true);
+      down_since_.store(now_ns());
+      subscription_ =
+          backend_->subscribe({.on_message = [this](std::string_view m) { on_message(m); },
+                               .on_state = [this](bool up) { on_channel(up); }});
+    } else {
+      channel_up_.store(true);
+    }
+  }
+
+  ~TieredCache() {
+    subscription_.reset();  // no handler runs past this line
+    if (registry_id_) options_.registry->remove(registry_id_);
+  }
+  TieredCache(const TieredCache&) = delete;
+  TieredCache& operator=(const TieredCache&) = delete;
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  /// L1, else L2 (kept in L1 with the remaining TTL), else nullopt. An L2 failure reads as a miss
+  /// (counted; RemoteError in strict mode).
+  std::optional<V> get(key_view key) {
+    if (std::optional<V> v = get_local(key)) return v;
+    if (std::optional<Filled> f = read_l2(key)) return std::move(f->value);
+    return std::nullopt;
+  }
+
+  /// L1 only (the degraded-channel age rule applies); counts an L1 hit or miss.
+  std::optional<V> get_local(key_view key) {
+    if (!degraded_.load(std::memory_order_acquire)) return l1_.get(key);
+    LookupResult<V> r = l1_.lookup(key);
+    if (r.hit && !young_enough(r.age)) return std::nullopt;
+    return std::move(r.value);
+  }
+
+  /// L1's lookup (value, hit, age) under the degraded-channel age rule.
+  LookupResult<V> lookup_local(key_view key) {
+    LookupResult<V> r = l1_.lookup(key);
+    if (r.hit && degraded_.load(std::memory_order_acquire) && !young_enough(r.age)) {
+      return LookupResult<V>{};
+    }
+    return r;
+  }
+
+  /// The value for `key` from L1, else L2, else `loader()` (stored in both tiers with `opts`).
+  /// Single-flight across the tiers: one L2 read and one loader call per key at a time in this
+  /// process; the others wait for that result.
+  template <class Loader>
+  requires std::invocable<Loader&> && std::convertible_to<std::invoke_result_t<Loader&>, V> V
+  get_or_load(key_view key, Loader loader, PutOptions opts = {}) {
+    if (std::optional<V> v = get_local(key)) return *std::move(v);
+    auto any = [](Duration, Duration) { return true; };
+    auto options_for = [&opts](const V&) -> std::optional<PutOptions> { return opts; };
+    return load_single_flight(key, any, loader, options_for);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes
+
+  /// Stores in L1 and L2 (same TTL: opts.ttl, else L1's default_ttl), then publishes an
+  /// invalidation. Throws like Cache::put for bad options or a too-large value; an L2 failure is
+  /// counted (RemoteError in strict mode, after L1 was written).
+  void put(K key, V value, PutOptions opts = {}) {
+    std::string bytes = frame_of(value);
+    const Duration ttl = opts.ttl ? *opts.ttl : l1_ttl_;
+    if (ttl != kNoExpiry && ttl.count() <= 0) {
+      throw InvalidArgument("larder: PutOptions.ttl must be positive or larder::kNoExpiry (got " +
+                            detail::format_duration(ttl) + ")");
+    }
+    const std::string k = options_.key_to_string(key);
+    opts.ttl = l1_put_ttl(ttl);
+    l1_.put(std::move(key), std::move(value), std::move(opts));
+    if (remote(backend_->set(k, bytes, ttl))) announce('k', k);
+  }
+
+  /// Removes `key` from both tiers and publishes an invalidation; returns whether either held it.
+  bool erase(key_view key) {
+    const bool local = l1_.erase(key);
+    const std::string k = options_.key_to_string(K(key));
+    Result<bool> r = backend_->erase(k);
+    const bool ok = remote(r);
+    if (ok) announce('k', k);
+    return local || (ok && *r);
+  }
+
+  /// Removes every key starting with `prefix` from both tiers (L2: SCAN + UNLINK within the
+  /// backend's namespace) and publishes an invalidation; returns how many L1 + L2 entries went.
+  std::size_t erase_prefix(std::string_view prefix) {
+    std::size_t n = erase_local_prefix(prefix);
+    Result<std::size_t> r = backend_->erase_prefix(prefix);
+    if (remote(r)) {
+      n += *r;
+      announce('p', prefix);
+    }
+    return n;
+  }
+
+  /// Removes everything from L1 and every key of L2 (within the backend's namespace), and tells
+  /// the other caches to clear their L1.
+  void clear() {
+    l1_.clear();
+    if (remote(backend_->erase_prefix(""))) announce('a', "");
+  }
+
+  /// Drops `key` from L1 only (no L2 change, no message).
+  bool erase_local(key_view key) { return l1_.erase(key); }
+
+  /// Reclaims expired L1 entries (see Cache::cleanup).
+  std::size_t cleanup() { return l1_.cleanup(); }
+
+  // ---------------------------------------------------------------------------------------------
+  // Observers
+
+  TieredStats stats() const {
+    TieredStats s;
+    s.l1 = l1_.stats();
+    s.l2 = backend_->stats();
+    s.l2_hits = l2_hits_.load(std::memory_order_relaxed);
+    s.l2_misses = l2_misses_.load(std::memory_order_relaxed);
+    s.l2_errors = l2_errors_.load(std::memory_order_relaxed);
+    s.decode_errors = decode_errors_.load(std::memory_order_relaxed);
+    s.invalidations_sent = sent_.load(std::memory_order_relaxed);
+    s.invalidations_received = received_.load(std::memory_order_relaxed);
+    s.fills_dropped = fills_dropped_.load(std::memory_order_relaxed);
+    s.resyncs = resyncs_.load(std::memory_order_relaxed);
+    s.channel_up = channel_up_.load(std::memory_order_acquire);
+    return s;
+  }
+  /// The in-process tier.
+  L1& l1() noexcept { return l1_; }
+  /// The remote tier.
+  Backend& backend() noexcept { return *backend_; }
+  /// L1's name.
+  const std::string& name() const noexcept { return l1_.name(); }
+  /// Whether the invalidation channel is live.
+  bool channel_up() const noexcept { return channel_up_.load(std::memory_order_acquire); }
+
+  /// Blocks until at least `count` invalidations from other caches have been applied, or
+  /// `timeout` passes; returns whether they were. For tests and tools that need to know a remote
+  /// write has reached this L1.
+  bool wait_for_invalidations(std::uint64_t count, Duration timeout) {
+    std::unique_lock<std::mutex> lock(wait_mu_);
+    return wait_cv_.wait_for(lock, timeout,
+                             [&] { return received_.load(std::memory_order_acquire) >= count; });
+  }
+  /// Blocks until the channel is up (or down: `up` false), or `timeout` passes.
+  bool wait_for_channel(bool up, Duration timeout) {
+    std::unique_lock<std::mutex> lock(wait_mu_);
+    return wait_cv_.wait_for(lock, timeout,
+                             [&] { return channel_up_.load(std::memory_order_acquire) == up; });
+  }
+
+ private:
+  template <class, class...>
+  friend class detail::MemoState;
+  using Acquired = typename L1::Acquired;
+
+  struct Filled {
+    V value;
+    Duration ttl;
+  };
+
+  static Options<K, V> without_registry(Options<K, V> o) {
+    o.registry = nullptr;  // the TieredCache registers itself (kind "tiered")
+    return o;
+  }
+
+  static std::uint64_t make_origin() {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+           static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+
+  void default_conversions() {
+    if (!options_.key_to_string) {
+      if constexpr (std::same_as<K, std::string>) {
+        options_.key_to_string = [](const K& k) { return k; };
+      } else if constexpr (std::integral<K>) {
+        options_.key_to_string = [](const K& k) { return std::to_string(k); };
+      } else {
+        throw InvalidArgument("larder: TieredOptions.key_to_string is required for this key type");
+      }
+    }
+    if (!options_.key_from_string) {
+      if constexpr (std::same_as<K, std::string>) {
+        options_.key_from_string = [](std::string_view s) { return std::optional<K>(K(s)); };
+      } else if constexpr (std::integral<K>) {
+        options_.key_from_string = [](std::string_view s) -> std::optional<K> {
+          K k{};
+          auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), k);
+          if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+          return k;
+        };
+      } else {
+        throw InvalidArgument(
+            "larder: TieredOptions.key_from_string is required for this key type");
+      }
+    }
+  }
+
+  std::int64_t now_ns() const { return clock_->now().time_since_epoch().count(); }
+
+  /// Degraded rule: an entry of age `age` may be served while younger than unsubscribed_ttl,
+  /// counted from its put or from when the channel went down, whichever is later.
+  bool young_enough(Duration age) const {
+    const Duration limit = options_.unsubscribed_ttl;
+    if (age < limit) return true;
+    return Duration{now_ns() - down_since_.load(std::memory_order_acquire)} < limit;
+  }
+
+  /// TTL of an L1 store of something with TTL `ttl` (capped while degraded).
+  Duration l1_put_ttl(Duration ttl) const {
+    if (degraded_.load(std::memory_order_acquire)) return std::min(ttl, options_.unsubscribed_ttl);
+    return ttl;
+  }
+
+  /// The bytes L2 stores for `v`: its codec bytes in a frame (compressed per L1's options).
+  std::string frame_of(const V& v) const {
+    const std::string bytes = encode(v);
+    if (bytes.size() > compression_.max_value_size) {
+      throw ValueTooLarge("larder: value of " + std::to_string(bytes.size()) +
+                          " bytes exceeds Options.compression.max_value_size (" +
+                          std::to_string(compression_.max_value_size) + " bytes) of cache '" +
+                          l1_.name() + "'");
+    }
+    if (compression_.min_size > 0 && bytes.size() >= compression_.min_size) {
+      if (std::optional<std::string> f = compress_frame(bytes, compression_)) return *std::move(f);
+    }
+    return frame_raw(bytes);
+  }
+
+  /// Counts a failed L2 result (throws in strict mode); returns whether it succeeded.
+  template <class R>
+  bool remote(const R& r) {
+    if (r) return true;
+    l2_errors_.fetch_add(1, std::memory_order_relaxed);
+    if (options_.strict) throw RemoteError(r.error());
+    return false;
+  }
+
+  /// Reads `key` from L2 and, if present and decodable, fills L1. nullopt: absent, undecodable
+  /// or failed (counted).
+  std::optional<Filled> read_l2(key_view key) {
+    const std::uint64_t epoch = epoch_.load(std::memory_order_seq_cst);
+    const K k(key);
+    Result<std::optional<BackendEntry>> r = backend_->get(options_.key_to_string(k));
+    if (!remote(r)) return std::nullopt;
+    if (!*r) {
+      l2_misses_.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    std::optional<V> v = decode_l2((*r)->value);
+    if (!v) return std::nullopt;  // counted as a miss and a decode error
+    l2_hits_.fetch_add(1, std::memory_order_relaxed);
+    const Duration ttl = l1_put_ttl(std::min((*r)->ttl, l1_ttl_));
+    l1_.put(K(k), V(*v), {.ttl = ttl});
+    drop_if_overtaken(key, epoch);
+    return Filled{*std::move(v), (*r)->ttl};
+  }
+
+  /// After filling L1 from an L2 read begun at `epoch`: if an invalidation arrived meanwhile, the
+  /// read may predate it, so the fill goes again.
+  void drop_if_overtaken(key_view key, std::uint64_t epoch) {
+    if (epoch_.load(std::memory_order_seq_cst) != epoch) {
+      l1_.erase(key);
+      fills_dropped_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  std::optional<V> decode_l2(std::string_view bytes) {
+    Result<std::string> raw = decode_frame(bytes, compression_.max_value_size);
+    if (raw) {
+      if constexpr (std::same_as<V, std::string>) {
+        return *std::move(raw);
+      } else {
+        if (Result<V> v = Codec<V>::decode(*raw)) return *std::move(v);
+      }
+    }
+    decode_errors_.fetch_add(1, std::memory_order_relaxed);
+    l2_misses_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+
+  // ---- invalidation messages: "<origin hex> <op><payload>", op k(ey), p(refix), a(ll) ----
+
+  void announce(char op, std::string_view payload) {
+    std::string m = origin_hex();
+    m += ' ';
+    m += op;
+    m += payload;
+    if (remote(backend_->publish(m))) sent_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::string origin_hex() const {
+    char buf[17];
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; ++i) buf[i] = kHex[(origin_ >> (60 - 4 * i)) & 0xF];
+    buf[16] = 0;
+    return buf;
+  }
+
+  void on_message(std::string_view m) {
+    if (m.size() < 18 || m[16] != ' ') return;    // not ours: ignore
+    if (m.substr(0, 16) == origin_hex()) return;  // our own write: L1 is already right
+    const char op = m[17];
+    const std::string_view payload = m.substr(18);
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (op == 'k') {
+      if (std::optional<K> k = options_.key_from_string(payload)) l1_.erase(*k);
+    } else if (op == 'p') {
+      erase_local_prefix(payload);
+    } else if (op == 'a') {
+      l1_.clear();
+    } else {
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(wait_mu_);
+      received_.fetch_add(1, std::memory_order_release);
+    }
+    wait_cv_.notify_all();
+  }
+
+  void on_channel(bool up) {
+    if (up) {
+      // Messages may have been missed while down: start L1 afresh. (Before the first up, L1
+      // entries were stored with at most unsubscribed_ttl: nothing to clear.)
+      if (seen_up_ && degraded_.load(std::memory_order_acquire)) {
+        epoch_.fetch_add(1, std::memory_order_seq_cst);
+        l1_.clear();
+        resyncs_.fetch_add(1, std::memory_order_relaxed);
+      }
+      seen_up_ = true;
+      degraded_.store(false, std::memory_order_release);
+    } else {
+      down_since_.store(now_ns(), std::memory_order_release);
+      degraded_.store(true, std::memory_order_release);
+    }
+    {
+      std::lock_guard<std::mutex> lock(wait_mu_);
+      channel_up_.store(up, std::memory_order_release);
+    }
+    wait_cv_.notify_all();
+  }
+
+  std::size_t erase_local_prefix(std::string_view prefix) {
+    if constexpr (std::convertible_to<const K&, std::string_view>) {
+      return l1_.erase_prefix(prefix);
+    } else {
+      return l1_.erase_if([&](const K& k, const V&) {
+        return std::string_view(options_.key_to_string(k)).starts_with(prefix);
+      });
+    }
+  }
+
+  CacheInfo info() const {
+    const TieredStats s = stats();
+    CacheInfo i{l1_.name(), "tiered", s.l1, std::nullopt, std::nullopt};
+    i.remote = RemoteInfo{std::string(backend_->kind()),
+                          s.l2,
+                          s.l2_hits,
+                          s.l2_misses,
+                          s.l2_errors,
+                          s.decode_errors,
+                          s.channel_up};
+    return i;
+  }
+
+  // ---- the interface larder::cached() uses (detail::MemoState) ----
+
+  template <class Accept>
+  Acquired acquire(key_view key, Accept& accept, bool led_by_caller) {
+    return l1_.acquire(key, accept, led_by_caller);
+  }
+  void retire_flight(key_view key, const typename L1::FlightT* f) { l1_.retire_flight(key, f); }
+  auto peek_with_age(key_view key) const { return l1_.peek_with_age(key); }
+
+  /// A refresh: the loader's value goes to both tiers (no L2 read: the point is to reload).
+  template <class Load, class OptionsFor>
+  V lead_flight(key_view key, const std::shared_ptr<typename L1::FlightT>& f, Load& load,
+                OptionsFor& options_for) {
+    auto through = [&]() -> V {
+      V v = load();
+      write_l2(key, v, options_for(std::as_const(v)));
+      return v;
+    };
+    auto l1_options = [&](const V& v) { return capped(options_for(v)); };
+    return l1_.lead_flight(key, f, through, l1_options);
+  }
+
+  /// Single-flight over L2 then the loader: the flight's leader reads L2; on a miss (or an L2
+  /// failure) it runs `load` and writes the result through to L2.
+  template <class Accept, class Load, class OptionsFor>
+  V load_single_flight(key_view key, Accept& accept, Load& load, OptionsFor& options_for) {
+    std::optional<Duration> l2_ttl;
+    std::uint64_t epoch = 0;
+    auto tiered_load = [&]() -> V {
+      epoch = epoch_.load(std::memory_order_seq_cst);
+      const K k(key);
+      Result<std::optional<BackendEntry>> r = backend_->get(options_.key_to_string(k));
+      if (remote(r)) {
+        if (*r) {
+          if (std::optional<V> v = decode_l2((*r)->value)) {
+            l2_hits_.fetch_add(1, std::memory_order_relaxed);
+            l2_ttl = (*r)->ttl;
+            return *std::move(v);
+          }
+        } else {
+          l2_misses_.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      V v = load();
+      write_l2(key, v, options_for(std::as_const(v)));
+      return v;
+    };
+    auto l1_options = [&](const V& v) -> std::optional<PutOptions> {
+      std::optional<PutOptions> o = options_for(v);
+      if (o && l2_ttl) o->ttl = std::min({o->ttl.value_or(l1_ttl_), *l2_ttl, l1_ttl_});
+      return capped(std::move(o));
+    };
+    V v = l1_.load_single_flight(key, accept, tiered_load, l1_options);
+    if (l2_ttl) drop_if_overtaken(key, epoch);
+    return v;
+  }
+
+  std::optional<PutOptions> capped(std::optional<PutOptions> o) const {
+    if (o) o->ttl = l1_put_ttl(o->ttl.value_or(l1_ttl_));
+    return o;
+  }
+
+  void write_l2(key_view key, const V& v, const std::optional<PutOptions>& o) {
+    if (!o) return;  // not to be stored (e.g. an absent result without negative caching)
+    const std::string k = options_.key_to_string(K(key));
+    if (remote(backend_->set(k, frame_of(v), o->ttl.value_or(l1_ttl_)))) announce('k', k);
+  }
+
+  TieredOptions<K> options_;
+  std::shared_ptr<Backend> backend_;
+  std::shared_ptr<Clock> clock_;
+  const Duration l1_ttl_;
+  const CompressionOptions compression_;
+  const std::uint64_t origin_;
+  L1 l1_;
+  Registry::Id registry_id_ = 0;
+
+  bool seen_up_ = false;  // on_channel only (one thread at a time)
+  std::atomic<bool> degraded_{false};
+  std::atomic<bool> channel_up_{false};
+  std::atomic<std::int64_t> down_since_{0};
+  std::atomic<std::uint64_t> epoch_{0};
+  std::atomic<std::uint64_t> l2_hits_{0}, l2_misses_{0}, l2_errors_{0}, decode_errors_{0}, sent_{0},
+      received_{0}, fills_dropped_{0}, resyncs_{0};
+  std::mutex wait_mu_;
+  std::condition_variable wait_cv_;
+  std::unique_ptr<Subscription> subscription_;  // last: stopped first
+};
+
+}  // namespace larder

@@ -1,0 +1,152 @@
+// The Backend contract: what every implementation (MemoryBackend, RedisBackend) must do.
+// Call from a TEST_CASE with a fresh backend per run (each SECTION re-runs the test case).
+#pragma once
+
+#include <larder/backend.h>
+#include <larder/options.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace larder_test {
+
+using namespace std::chrono_literals;
+
+inline void backend_contract(larder::Backend& b) {
+  SECTION("a missing key reads as absent") {
+    auto r = b.get("missing");
+    REQUIRE(r.ok());
+    CHECK(!r->has_value());
+  }
+  SECTION("set then get returns the bytes and the remaining ttl") {
+    REQUIRE(b.set("k", "v1", 10s).ok());
+    auto r = b.get("k");
+    REQUIRE(r.ok());
+    REQUIRE(r->has_value());
+    CHECK((*r)->value == "v1");
+    CHECK((*r)->ttl > 9s);
+    CHECK((*r)->ttl <= 10s);
+  }
+  SECTION("kNoExpiry stores without expiry") {
+    REQUIRE(b.set("forever", "x", larder::kNoExpiry).ok());
+    auto r = b.get("forever");
+    REQUIRE(r.ok());
+    REQUIRE(r->has_value());
+    CHECK((*r)->ttl == larder::kNoExpiry);
+  }
+  SECTION("values are binary-safe; empty values are values") {
+    const std::string bin("a\0b\r\n%s\xff", 8);
+    REQUIRE(b.set("bin", bin, 10s).ok());
+    REQUIRE(b.set("empty", "", 10s).ok());
+    auto r1 = b.get("bin");
+    auto r2 = b.get("empty");
+    REQUIRE(r1.ok());
+    REQUIRE(r2.ok());
+    REQUIRE(r1->has_value());
+    REQUIRE(r2->has_value());
+    CHECK((*r1)->value == bin);
+    CHECK((*r2)->value.empty());
+  }
+  SECTION("set replaces the value and the ttl") {
+    REQUIRE(b.set("k", "old", 100s).ok());
+    REQUIRE(b.set("k", "new", 5s).ok());
+    auto r = b.get("k");
+    REQUIRE(r.ok());
+    REQUIRE(r->has_value());
+    CHECK((*r)->value == "new");
+    CHECK((*r)->ttl <= 5s);
+  }
+  SECTION("get_many and set_many keep order, absent keys included") {
+    const larder::BackendItem items[] = {{"m1", "one"}, {"m2", "two"}, {"m3", "three"}};
+    REQUIRE(b.set_many(items, 10s).ok());
+    const std::string_view keys[] = {"m1", "nope", "m3", "m2"};
+    auto r = b.get_many(keys);
+    REQUIRE(r.ok());
+    REQUIRE(r->size() == 4);
+    REQUIRE((*r)[0].has_value());
+    CHECK((*r)[0]->value == "one");
+    CHECK(!(*r)[1].has_value());
+    REQUIRE((*r)[2].has_value());
+    CHECK((*r)[2]->value == "three");
+    REQUIRE((*r)[3].has_value());
+    CHECK((*r)[3]->value == "two");
+    auto none = b.get_many({});
+    REQUIRE(none.ok());
+    CHECK(none->empty());
+  }
+  SECTION("erase says whether the key existed") {
+    REQUIRE(b.set("e", "v", 10s).ok());
+    auto first = b.erase("e");
+    auto second = b.erase("e");
+    REQUIRE(first.ok());
+    REQUIRE(second.ok());
+    CHECK(*first);
+    CHECK(!*second);
+    CHECK(!b.get("e")->has_value());
+  }
+  SECTION("erase_prefix removes exactly the keys with that literal prefix") {
+    for (const char* k : {"a:1", "a:2", "b:1", "a*1", "ab"}) REQUIRE(b.set(k, "v", 10s).ok());
+    auto n = b.erase_prefix("a:");
+    REQUIRE(n.ok());
+    CHECK(*n == 2);
+    CHECK(!b.get("a:1")->has_value());
+    CHECK(b.get("b:1")->has_value());
+    CHECK(b.get("a*1")->has_value());
+    auto star = b.erase_prefix("a*");  // '*' is literal: "ab" must survive
+    REQUIRE(star.ok());
+    CHECK(*star == 1);
+    CHECK(b.get("ab")->has_value());
+  }
+  SECTION("a zero ttl is refused as an error value, nothing stored") {
+    auto r = b.set("z", "v", 0s);
+    CHECK(!r.ok());
+    CHECK(!b.get("z")->has_value());
+  }
+  SECTION("ping answers") {
+    auto r = b.ping();
+    REQUIRE(r.ok());
+    CHECK(r->count() >= 0);
+  }
+  SECTION("stats count operations") {
+    const larder::BackendStats before = b.stats();
+    (void)b.get("x");
+    (void)b.set("x", "y", 1s);
+    const larder::BackendStats after = b.stats();
+    CHECK(after.ops == before.ops + 2);
+    CHECK(after.latency_count == before.latency_count + 2);
+    CHECK(after.errors == before.errors);
+    CHECK(after.breaker_state == larder::BreakerState::kClosed);
+  }
+  SECTION("published messages reach subscribers") {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool up = false;
+    std::vector<std::string> got;
+    auto sub = b.subscribe({.on_message =
+                                [&](std::string_view m) {
+                                  std::lock_guard<std::mutex> l(mu);
+                                  got.emplace_back(m);
+                                  cv.notify_all();
+                                },
+                            .on_state =
+                                [&](bool u) {
+                                  std::lock_guard<std::mutex> l(mu);
+                                  up = u;
+                                  cv.notify_all();
+                                }});
+    {
+      std::unique_lock<std::mutex> l(mu);
+      REQUIRE(cv.wait_for(l, 10s, [&] { return up; }));
+    }
+    REQUIRE(b.publish("hello").ok());
+    std::unique_lock<std::mutex> l(mu);
+    REQUIRE(cv.wait_for(l, 10s, [&] { return !got.empty(); }));
+    CHECK(got.front() == "hello");
+  }
+}
+
+}  // namespace larder_test

@@ -1,0 +1,508 @@
+// RedisBackend and TieredCache against a real redis-server on 127.0.0.1: the Backend contract,
+// options and URIs, AUTH with an ACL user, prefix isolation, faults (kill, SIGSTOP, CLIENT KILL,
+// restart, a kill during a multi-MiB write), the circuit breaker, corrupted bytes, and coherence
+// between two caches and between two processes.
+#include <fcntl.h>
+#include <larder/memoize.h>
+#include <larder/redis_backend.h>
+#include <larder/tiered.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backend_contract.h"
+#include "redis_server.h"
+
+using namespace std::chrono_literals;
+using larder::ErrorCode;
+using larder::RedisBackend;
+using larder::RedisOptions;
+using larder::TieredCache;
+using larder_test::RedisServer;
+
+namespace {
+
+/// A key prefix no other test run uses on the shared server.
+std::string unique_prefix(const char* what) {
+  static std::atomic<int> n{0};
+  return std::string("t") + std::to_string(getpid()) + "-" + std::to_string(++n) + ":" + what + ":";
+}
+
+RedisOptions on(int port, std::string prefix) {
+  return {.port = port, .key_prefix = std::move(prefix), .command_timeout = 2s};
+}
+
+larder::Options<std::string, std::string> l1(std::shared_ptr<larder::Clock> clock = nullptr) {
+  return {.max_entries = 10'000, .clock = std::move(clock), .background_cleanup = 0s};
+}
+
+}  // namespace
+
+TEST_CASE("RedisBackend passes the Backend contract", "[redis]") {
+  RedisBackend b(on(larder_test::shared_redis_port(), unique_prefix("contract")));
+  larder_test::backend_contract(b);
+}
+
+TEST_CASE("RedisOptions: URIs are parsed, bad fields are named, passwords never echoed",
+          "[redis]") {
+  RedisOptions o{.uri = "redis://app%40x:p%3Ass@10.1.2.3:6380/4"};
+  o.resolve();
+  CHECK(o.host == "10.1.2.3");
+  CHECK(o.port == 6380);
+  CHECK(o.user == "app@x");
+  CHECK(o.password == "p:ss");
+  CHECK(o.db == 4);
+  CHECK(o.channel == "larder:invalidate:4");
+
+  RedisOptions u{.uri = "unix://:pw@/run/redis.sock?db=2", .key_prefix = "svc:"};
+  u.resolve();
+  CHECK(u.unix_socket == "/run/redis.sock");
+  CHECK(u.password == "pw");
+  CHECK(u.db == 2);
+  CHECK(u.channel == "svc:larder:invalidate:2");
+
+  auto message = [](RedisOptions r) {
+    try {
+      r.resolve();
+    } catch (const larder::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string bad_port = message({.uri = "redis://u:hunter2@host:99999"});
+  CHECK_THAT(bad_port, Catch::Contains("RedisOptions.port") && Catch::Contains("99999"));
+  CHECK_THAT(bad_port, !Catch::Contains("hunter2"));
+  CHECK_THAT(message({.uri = "http://x"}), Catch::Contains("redis://"));
+  CHECK_THAT(message({.port = 0}), Catch::Contains("RedisOptions.port"));
+  CHECK_THAT(message({.command_timeout = 0s}), Catch::Contains("RedisOptions.command_timeout"));
+  CHECK_THAT(message({.pool_size = 0}), Catch::Contains("RedisOptions.pool_size"));
+  CHECK_THAT(message({.breaker = {.window = 0}}), Catch::Contains("BreakerOptions.window"));
+  CHECK(larder::escape_glob("a*b?c[d]e\\f") == "a\\*b\\?c\\[d\\]e\\\\f");
+}
+
+TEST_CASE("RedisBackend: a server that is not there is an error value, not a throw", "[redis]") {
+  const int port = larder_test::free_port();  // nothing listens here
+  RedisBackend b({.port = port, .connect_timeout = 200ms});
+  auto r = b.get("k");
+  REQUIRE(!r.ok());
+  CHECK(r.error().code == ErrorCode::kConnection);
+  CHECK_THAT(r.error().message, Catch::Contains("127.0.0.1:" + std::to_string(port)));
+  CHECK(b.stats().errors_of(ErrorCode::kConnection) == 1);
+}
+
+TEST_CASE("RedisBackend: AUTH with an ACL user; wrong password; NOPERM outside its keys",
+          "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string user = "app" + std::to_string(getpid());
+  const std::string pattern = user + ":*";
+  redisContext* c = redisConnect("127.0.0.1", port);
+  REQUIRE(c);
+  REQUIRE(c->err == 0);
+  auto* rep =
+      static_cast<redisReply*>(redisCommand(c, "ACL SETUSER %s reset on >s3cret-pw ~%s &%s +@all",
+                                            user.c_str(), pattern.c_str(), pattern.c_str()));
+  REQUIRE(rep);
+  CHECK(std::string(rep->str, rep->len) == "OK");
+  freeReplyObject(rep);
+  redisFree(c);
+
+  SECTION("right password: works, within its key pattern") {
+    RedisBackend b({.port = port, .user = user, .password = "s3cret-pw", .key_prefix = user + ":"});
+    REQUIRE(b.set("k", "v", 10s).ok());
+    auto r = b.get("k");
+    REQUIRE(r.ok());
+    REQUIRE(r->has_value());
+    CHECK((*r)->value == "v");
+  }
+  SECTION("the same through a URI") {
+    RedisBackend b(
+        {.uri = "redis://" + user + ":s3cret-pw@127.0.0.1:" + std::to_string(port) + "/0",
+         .key_prefix = user + ":"});
+    CHECK(b.set("k", "v", 10s).ok());
+  }
+  SECTION("wrong password: kAuth, and the password is not in the message") {
+    RedisBackend b(
+        {.port = port, .user = user, .password = "not-the-pw", .key_prefix = user + ":"});
+    auto r = b.get("k");
+    REQUIRE(!r.ok());
+    CHECK(r.error().code == ErrorCode::kAuth);
+    CHECK_THAT(r.error().message, !Catch::Contains("not-the-pw"));
+    CHECK_THAT(r.error().message, Catch::Contains(user));
+    CHECK(b.stats().breaker_state == larder::BreakerState::kClosed);  // not an I/O failure
+  }
+  SECTION("outside its key pattern: kAuth (NOPERM)") {
+    RedisBackend b({.port = port, .user = user, .password = "s3cret-pw", .key_prefix = "other:"});
+    auto r = b.set("k", "v", 10s);
+    REQUIRE(!r.ok());
+    CHECK(r.error().code == ErrorCode::kAuth);
+    CHECK_THAT(r.error().message, Catch::Contains("NOPERM"));
+  }
+}
+
+TEST_CASE("RedisBackend: prefixes isolate; a '*' in a prefix matches only itself", "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string base = unique_prefix("iso");
+  RedisBackend star(on(port, base + "a*"));
+  RedisBackend other(on(port, base + "ab"));
+  REQUIRE(star.set("k", "1", 10s).ok());
+  REQUIRE(other.set("k", "2", 10s).ok());
+  auto n = star.erase_prefix("");
+  REQUIRE(n.ok());
+  CHECK(*n == 1);
+  CHECK(!star.get("k")->has_value());
+  auto r = other.get("k");
+  REQUIRE(r.ok());
+  REQUIRE(r->has_value());
+  CHECK((*r)->value == "2");
+}
+
+TEST_CASE("RedisBackend: SELECT puts keys in the configured db", "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string p = unique_prefix("db");
+  RedisBackend db3({.port = port, .db = 3, .key_prefix = p});
+  RedisBackend db0({.port = port, .key_prefix = p});
+  REQUIRE(db3.set("k", "v", 10s).ok());
+  CHECK(db3.get("k")->has_value());
+  CHECK(!db0.get("k")->has_value());
+}
+
+TEST_CASE("TieredCache on Redis: bytes corrupted by hand read as a miss plus a decode error",
+          "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string p = unique_prefix("corrupt");
+  auto redis = std::make_shared<RedisBackend>(on(port, p));
+  TieredCache<std::string, std::string> t(l1(), redis);
+  t.put("good", "fine");
+  redisContext* c = redisConnect("127.0.0.1", port);
+  REQUIRE((c && !c->err));
+  const std::string key = p + "k";
+  freeReplyObject(redisCommand(c, "SET %s %s", key.c_str(), "LRD\x01garbage"));
+  redisFree(c);
+  CHECK(!t.get("k"));
+  const auto s = t.stats();
+  CHECK(s.decode_errors == 1);
+  CHECK(s.l2_misses == 1);
+  TieredCache<std::string, std::string> other(l1(), redis);
+  CHECK(other.get("good") == "fine");
+}
+
+TEST_CASE("Two TieredCaches on separate connections: a write in one drops the other's copy",
+          "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string p = unique_prefix("coherent");
+  auto ra = std::make_shared<RedisBackend>(on(port, p));
+  auto rb = std::make_shared<RedisBackend>(on(port, p));
+  TieredCache<std::string, std::string> a(l1(), ra), b(l1(), rb);
+  REQUIRE(a.wait_for_channel(true, 10s));
+  REQUIRE(b.wait_for_channel(true, 10s));
+  a.put("k", "v1");
+  // The put's own message reaches b too; a copy b read before it arrived would be dropped by it
+  // (correctly: b cannot tell which write a message is about). Let it land first.
+  REQUIRE(b.wait_for_invalidations(1, 10s));
+  CHECK(b.get("k") == "v1");
+  REQUIRE(b.l1().contains("k"));
+  std::uint64_t seen = b.stats().invalidations_received;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  a.put("k", "v2");
+  REQUIRE(b.wait_for_invalidations(seen + 1, 10s));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  std::printf("cross-connection invalidation: %.3f ms\n",
+              std::chrono::duration<double, std::milli>(took).count());
+  CHECK(!b.l1().contains("k"));
+  CHECK(b.get("k") == "v2");
+
+  seen = b.stats().invalidations_received;
+  a.put("user:1:x", "1");
+  REQUIRE(b.wait_for_invalidations(seen + 1, 10s));
+  CHECK(b.get("user:1:x") == "1");
+  a.erase_prefix("user:1:");
+  REQUIRE(b.wait_for_invalidations(seen + 2, 10s));
+  CHECK(!b.l1().contains("user:1:x"));
+  CHECK(!b.get("user:1:x"));
+}
+
+namespace {
+/// The tiered_peer program with pipes to its stdin and from its stdout.
+class Peer {
+ public:
+  Peer(int port, const std::string& prefix) {
+    int in[2], out[2];
+    REQUIRE(pipe2(in, O_CLOEXEC) == 0);
+    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    std::string port_s = std::to_string(port), prefix_s = prefix, exe = LARDER_TIERED_PEER;
+    char* argv[] = {exe.data(), port_s.data(), prefix_s.data(), nullptr};
+    REQUIRE(posix_spawn(&pid_, exe.c_str(), &fa, nullptr, argv, environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    to_ = fdopen(in[1], "w");
+    from_ = fdopen(out[0], "r");
+  }
+  ~Peer() {
+    fclose(to_);  // EOF ends the peer
+    fclose(from_);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+  }
+  std::string line() {
+    char buf[4096];
+    if (!fgets(buf, sizeof buf, from_)) return "(eof)";
+    std::string s(buf);
+    if (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+  std::string ask(const std::string& cmd) {
+    std::fputs((cmd + "\n").c_str(), to_);
+    std::fflush(to_);
+    return line();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+}  // namespace
+
+TEST_CASE("Two processes: a write in this one drops the other process's L1 copy", "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string p = unique_prefix("procs");
+  auto redis = std::make_shared<RedisBackend>(on(port, p));
+  TieredCache<std::string, std::string> here(l1(), redis);
+  REQUIRE(here.wait_for_channel(true, 10s));
+  Peer peer(port, p);
+  REQUIRE(peer.line() == "ready");
+  here.put("k", "v1");
+  CHECK(peer.ask("await 1") == "ok");  // the put's own message has landed
+  CHECK(peer.ask("get k") == "value v1");
+  CHECK(peer.ask("local k") == "local v1");
+  here.put("k", "v2");
+  CHECK(peer.ask("await 2") == "ok");  // v1's put and v2's
+  CHECK(peer.ask("local k") == "local-miss");
+  CHECK(peer.ask("get k") == "value v2");
+  here.erase("k");
+  CHECK(peer.ask("await 3") == "ok");
+  CHECK(peer.ask("get k") == "miss");
+}
+
+// ---- faults: each test owns its server -------------------------------------------------------
+
+TEST_CASE("Fault: redis-server killed mid-run, then restarted on the same port", "[redis]") {
+  RedisServer server;
+  auto clock = std::make_shared<larder::ManualClock>();
+  auto redis = std::make_shared<RedisBackend>(
+      RedisOptions{.port = server.port(),
+                   .command_timeout = 500ms,
+                   .breaker = {.consecutive_failures = 3, .open_for = 1s, .clock = clock}});
+  TieredCache<std::string, std::string> t(l1(), redis, {.invalidation = false});
+  t.put("warm", "w");
+  CHECK(t.get("warm") == "w");
+
+  server.kill_now();
+  CHECK(t.get("warm") == "w");  // L1 serves
+  CHECK(!t.get("cold"));        // L2 unreachable: a miss, no throw
+  t.put("during", "d");         // lands in L1
+  CHECK(t.get("during") == "d");
+  for (int i = 0; i < 3; ++i) CHECK(!t.get("cold" + std::to_string(i)));
+  auto s = t.stats();
+  CHECK(s.l2_errors >= 4);
+  CHECK(s.l2.errors_of(ErrorCode::kConnection) >= 2);  // then the breaker refuses the rest
+  CHECK(s.l2.breaker_state == larder::BreakerState::kOpen);
+  CHECK(!t.get("cold"));
+  CHECK(t.stats().l2.errors_of(ErrorCode::kBreakerOpen) >= 1);  // refused fast
+
+  server.restart();
+  clock->advance(1s);  // the breaker may probe now
+  t.put("after", "a");
+  CHECK(t.stats().l2.breaker_state == larder::BreakerState::kClosed);
+  auto r = redis->get("after");
+  REQUIRE(r.ok());
+  REQUIRE(r->has_value());
+  CHECK(larder::looks_like_frame((*r)->value));
+}
+
+TEST_CASE("Fault: killed during a multi-MiB write: an error value, no SIGPIPE death", "[redis]") {
+  RedisServer server;
+  RedisBackend redis({.port = server.port(), .command_timeout = 5s});
+  const std::string big(32 << 20, 'x');
+  std::atomic<int> done{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::thread writer([&] {
+    for (int i = 0; i < 1000 && !failed; ++i) {
+      larder::Result<void> r = redis.set("big", big, 60s);
+      if (!r) {
+        failed = true;
+        break;
+      }
+      {
+        std::lock_guard<std::mutex> l(mu);
+        ++done;
+      }
+      cv.notify_all();
+    }
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    REQUIRE(cv.wait_for(l, 60s, [&] { return done >= 1; }));  // writes are flowing
+  }
+  server.kill_now();
+  writer.join();
+  CHECK(failed);  // a write after (or during) the kill returned an error
+  const auto e = redis.stats();
+  CHECK(e.errors_of(ErrorCode::kConnection) + e.errors_of(ErrorCode::kTimeout) >= 1);
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  CHECK(sigismember(&pending, SIGPIPE) == 0);  // consumed, not left for later
+  struct sigaction sa {};
+  sigaction(SIGPIPE, nullptr, &sa);
+  CHECK(sa.sa_handler == SIG_DFL);  // process-wide handling untouched
+}
+
+TEST_CASE("Fault: SIGSTOP beyond the command timeout; the breaker opens, then closes", "[redis]") {
+  RedisServer server;
+  auto clock = std::make_shared<larder::ManualClock>();
+  auto redis = std::make_shared<RedisBackend>(RedisOptions{
+      .port = server.port(),
+      .command_timeout = 50ms,
+      .breaker = {
+          .consecutive_failures = 2, .open_for = 5s, .probe_timeout = 200ms, .clock = clock}});
+  TieredCache<std::string, std::string> t(l1(), redis, {.invalidation = false});
+  t.put("k", "v");
+  server.pause();
+  CHECK(t.get("k") == "v");  // L1
+  CHECK(!t.get("x1"));
+  CHECK(!t.get("x2"));
+  auto s = redis->stats();
+  CHECK(s.timeouts() >= 2);
+  CHECK(s.breaker_state == larder::BreakerState::kOpen);
+  CHECK(s.breaker_opened == 1);
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(!t.get("x3"));
+  CHECK(std::chrono::steady_clock::now() - t0 < 50ms);  // refused without waiting on the server
+  clock->advance(5s);
+  CHECK(!t.get("x4"));  // the half-open probe times out: open again
+  CHECK(redis->stats().breaker_half_open == 1);
+  CHECK(redis->stats().breaker_state == larder::BreakerState::kOpen);
+
+  server.resume();
+  clock->advance(5s);
+  t.put("k2", "v2");  // probe succeeds, breaker closes, the write lands
+  s = redis->stats();
+  CHECK(s.breaker_state == larder::BreakerState::kClosed);
+  CHECK(s.breaker_closed == 1);
+  auto r = redis->get("k2");
+  REQUIRE(r.ok());
+  CHECK(r->has_value());
+}
+
+TEST_CASE("Fault: CLIENT KILL of our connections; a read retries on a new connection", "[redis]") {
+  RedisServer server;
+  RedisBackend redis({.port = server.port(), .command_timeout = 1s});
+  REQUIRE(redis.set("k", "v", 60s).ok());
+  REQUIRE(redis.get("k").ok());
+  CHECK(redis.open_connections() == 1);
+  CHECK(server.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}) == "1");
+  auto r = redis.get("k");
+  REQUIRE(r.ok());  // the dead pooled connection failed; the retry reconnected
+  REQUIRE(r->has_value());
+  CHECK((*r)->value == "v");
+  const auto s = redis.stats();
+  CHECK(s.retries == 1);
+  CHECK(s.connections_broken == 1);
+  CHECK(s.connections_opened == 2);
+  // Writes are not retried: after another kill the first write fails, the next one works.
+  CHECK(server.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}) == "1");
+  auto w = redis.set("k", "v2", 60s);
+  CHECK(!w.ok());
+  CHECK(redis.set("k", "v2", 60s).ok());
+}
+
+TEST_CASE("Channel down: L1 entries live at most unsubscribed_ttl; L1 resyncs when it is back",
+          "[redis]") {
+  RedisServer server;
+  auto clock = std::make_shared<larder::ManualClock>();
+  auto redis = std::make_shared<RedisBackend>(
+      RedisOptions{.port = server.port(),
+                   .command_timeout = 100ms,
+                   .breaker = {.consecutive_failures = 1000, .failure_rate = 0},
+                   .heartbeat = 50ms});
+  TieredCache<std::string, std::string> t(l1(clock), redis, {.unsubscribed_ttl = 2s});
+  REQUIRE(t.wait_for_channel(true, 10s));
+  t.put("k", "v", {.ttl = 1h});
+  clock->advance(10s);
+  CHECK(t.get_local("k") == "v");
+
+  server.pause();
+  REQUIRE(t.wait_for_channel(false, 10s));  // two unanswered pings
+  CHECK(t.get("k") == "v");                 // within unsubscribed_ttl of the channel going down
+  t.put("fresh", "f", {.ttl = 1h});         // stored in L1 with at most 2s
+  CHECK(t.l1().lookup("fresh").ttl == 2s);
+  clock->advance(2s);
+  CHECK(!t.get_local("k"));  // could be stale now: not served
+  CHECK(!t.get_local("fresh"));
+
+  server.resume();
+  REQUIRE(t.wait_for_channel(true, 10s));
+  CHECK(t.stats().resyncs == 1);
+  CHECK(t.l1().size() == 0);  // cleared: messages may have been lost
+  CHECK(t.get("k") == "v");   // from L2 again
+}
+
+TEST_CASE("Strict mode: L2 failures throw RemoteError (after L1 was written)", "[redis]") {
+  RedisServer server;
+  auto redis =
+      std::make_shared<RedisBackend>(RedisOptions{.port = server.port(), .command_timeout = 200ms});
+  TieredCache<std::string, std::string> t(l1(), redis, {.strict = true, .invalidation = false});
+  t.put("k", "v");
+  server.kill_now();
+  try {
+    (void)t.get("other");
+    FAIL("no exception");
+  } catch (const larder::RemoteError& e) {
+    CHECK(e.code() == ErrorCode::kConnection);
+  }
+  CHECK_THROWS_AS(t.put("k2", "v2"), larder::RemoteError);
+  CHECK(t.l1().contains("k2"));
+}
+
+TEST_CASE("cached() over Redis: the loader runs when L2 is down; one load per key", "[redis]") {
+  RedisServer server;
+  auto redis =
+      std::make_shared<RedisBackend>(RedisOptions{.port = server.port(), .command_timeout = 200ms});
+  TieredCache<std::string, std::string> t(l1(), redis, {.invalidation = false});
+  std::atomic<int> calls{0};
+  auto f = larder::cached(
+      t,
+      [&](int id) {
+        ++calls;
+        return "v" + std::to_string(id);
+      },
+      [](int id) { return std::to_string(id); }, {.ttl = 1min});
+  CHECK(f(1) == "v1");
+  CHECK(calls == 1);
+  t.l1().clear();
+  CHECK(f(1) == "v1");  // from L2
+  CHECK(calls == 1);
+  server.kill_now();
+  t.l1().clear();
+  CHECK(f(1) == "v1");  // L2 down: the loader
+  CHECK(calls == 2);
+  CHECK(f(1) == "v1");  // and L1 keeps it
+  CHECK(calls == 2);
+  CHECK(t.stats().l2_errors >= 2);
+}
