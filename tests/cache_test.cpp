@@ -179,7 +179,7 @@ TEST_CASE("TTL: an entry expires exactly at put time + ttl", "[cache][ttl]") {
   CHECK(f.events == std::vector<Event>{{"k", "v", RemovalCause::kExpired}});
 }
 
-TEST_CASE("TTL: per-entry ttl overrides the default; kNoExpiry keeps an entry", "[cache][ttl]") {
+TEST_CASE("TTL: per-entry ttl overrides the default, kNoExpiry keeps an entry", "[cache][ttl]") {
   Fixture f;
   auto o = f.options();
   o.default_ttl = 10s;
@@ -375,7 +375,7 @@ TEST_CASE("tags are dropped with evicted and expired entries", "[cache][tags]") 
   CHECK(c.invalidate_tag("t") == 0);
 }
 
-TEST_CASE("max_bytes bounds the total weight; heavier values are refused", "[cache][bytes]") {
+TEST_CASE("max_bytes bounds the total weight, heavier values are refused", "[cache][bytes]") {
   Fixture f;
   auto o = f.options();
   o.max_bytes = 100;

@@ -141,7 +141,7 @@ TEST_CASE("a job never overlaps itself", "[maintenance][concurrency]") {
   CHECK(f.jobs.jobs()[0].skipped == 1);
 }
 
-TEST_CASE("the background thread runs jobs; shutdown is prompt and idempotent",
+TEST_CASE("the background thread runs jobs, shutdown is prompt and idempotent",
           "[maintenance][concurrency]") {
   larder::Maintenance jobs;  // steady clock
   std::promise<void> ran_at_start, ran_every;

@@ -317,7 +317,7 @@ TEST_CASE("re-entrancy through another key (a -> b -> a) throws LoaderCycle", "[
   CHECK(f(3) == 3);
 }
 
-TEST_CASE("re-entrancy across threads (T1 loads a, needs b; T2 loads b, needs a) ends",
+TEST_CASE("re-entrancy across threads (T1 loads a, needs b, T2 loads b, needs a) ends",
           "[memoize][cycle][concurrency]") {
   std::function<int(int)> call;
   std::atomic<bool> a_started{false}, b_started{false};

@@ -97,7 +97,7 @@ TEST_CASE("RedisBackend: a server that is not there is an error value, not a thr
   CHECK(b.stats().errors_of(ErrorCode::kConnection) == 1);
 }
 
-TEST_CASE("RedisBackend: AUTH with an ACL user; wrong password; NOPERM outside its keys",
+TEST_CASE("RedisBackend: AUTH with an ACL user, wrong password, NOPERM outside its keys",
           "[redis]") {
   const int port = larder_test::shared_redis_port();
   const std::string user = "app" + std::to_string(getpid());
@@ -146,7 +146,7 @@ TEST_CASE("RedisBackend: AUTH with an ACL user; wrong password; NOPERM outside i
   }
 }
 
-TEST_CASE("RedisBackend: prefixes isolate; a '*' in a prefix matches only itself", "[redis]") {
+TEST_CASE("RedisBackend: prefixes isolate, a star in a prefix matches only itself", "[redis]") {
   const int port = larder_test::shared_redis_port();
   const std::string base = unique_prefix("iso");
   RedisBackend star(on(port, base + "a*"));
@@ -373,7 +373,7 @@ TEST_CASE("Fault: killed during a multi-MiB write: an error value, no SIGPIPE de
   CHECK(sa.sa_handler == SIG_DFL);  // process-wide handling untouched
 }
 
-TEST_CASE("Fault: SIGSTOP beyond the command timeout; the breaker opens, then closes", "[redis]") {
+TEST_CASE("Fault: SIGSTOP beyond the command timeout, the breaker opens then closes", "[redis]") {
   RedisServer server;
   auto clock = std::make_shared<larder::ManualClock>();
   auto redis = std::make_shared<RedisBackend>(RedisOptions{
@@ -410,7 +410,7 @@ TEST_CASE("Fault: SIGSTOP beyond the command timeout; the breaker opens, then cl
   CHECK(r->has_value());
 }
 
-TEST_CASE("Fault: CLIENT KILL of our connections; a read retries on a new connection", "[redis]") {
+TEST_CASE("Fault: CLIENT KILL of our connections, a read retries on a new connection", "[redis]") {
   RedisServer server;
   RedisBackend redis({.port = server.port(), .command_timeout = 1s});
   REQUIRE(redis.set("k", "v", 60s).ok());
@@ -432,7 +432,7 @@ TEST_CASE("Fault: CLIENT KILL of our connections; a read retries on a new connec
   CHECK(redis.set("k", "v2", 60s).ok());
 }
 
-TEST_CASE("Channel down: L1 entries live at most unsubscribed_ttl; L1 resyncs when it is back",
+TEST_CASE("Channel down: L1 entries live at most unsubscribed_ttl, L1 resyncs when it is back",
           "[redis]") {
   RedisServer server;
   auto clock = std::make_shared<larder::ManualClock>();
@@ -480,7 +480,7 @@ TEST_CASE("Strict mode: L2 failures throw RemoteError (after L1 was written)", "
   CHECK(t.l1().contains("k2"));
 }
 
-TEST_CASE("cached() over Redis: the loader runs when L2 is down; one load per key", "[redis]") {
+TEST_CASE("cached() over Redis: the loader runs when L2 is down, one load per key", "[redis]") {
   RedisServer server;
   auto redis =
       std::make_shared<RedisBackend>(RedisOptions{.port = server.port(), .command_timeout = 200ms});

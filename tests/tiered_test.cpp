@@ -143,7 +143,7 @@ TEST_CASE("TieredCache: L2 holds frames, compressed above the threshold", "[tier
   CHECK(other.get("big") == big);
 }
 
-TEST_CASE("TieredCache: integer keys and codec values; other key types need conversions",
+TEST_CASE("TieredCache: integer keys and codec values, other key types need conversions",
           "[tiered]") {
   World w;
   larder::Options<std::uint64_t, double> o{.clock = w.clock, .background_cleanup = 0s};
@@ -221,7 +221,7 @@ TEST_CASE("cached() over a TieredCache: one load per key per process, L2 shared"
   }
 }
 
-TEST_CASE("TieredCache registers with remote info; the exporter shows it", "[tiered]") {
+TEST_CASE("TieredCache registers with remote info, the exporter shows it", "[tiered]") {
   World w;
   larder::Registry reg;
   TieredCache<std::string, std::string> t(w.l1("sessions"), w.l2, {.registry = &reg});
