@@ -506,3 +506,25 @@ TEST_CASE("cached() over Redis: the loader runs when L2 is down, one load per ke
   CHECK(calls == 2);
   CHECK(t.stats().l2_errors >= 2);
 }
+
+TEST_CASE("Fault: every pooled connection busy: kPoolTimeout after pool_wait_timeout", "[redis]") {
+  RedisServer server;
+  RedisBackend redis(
+      {.port = server.port(), .command_timeout = 10s, .pool_size = 1, .pool_wait_timeout = 20ms});
+  server.pause();
+  larder::Result<std::optional<larder::BackendEntry>> held = larder::Error{ErrorCode::kServer, ""};
+  std::thread holder([&] { held = redis.get("k"); });  // takes the only connection, waits
+  while (redis.open_connections() == 0) std::this_thread::yield();  // the holder has it
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = redis.get("other");
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  REQUIRE(!r.ok());
+  CHECK(r.error().code == ErrorCode::kPoolTimeout);
+  CHECK_THAT(r.error().message, Catch::Contains("pool_wait_timeout"));
+  CHECK(waited >= 20ms);
+  CHECK(waited < 5s);  // not the command timeout: it never got a connection
+  server.resume();
+  holder.join();
+  CHECK(held.ok());  // the holder's command completed once the server ran again
+  CHECK(redis.stats().errors_of(ErrorCode::kPoolTimeout) == 1);
+}

@@ -1,0 +1,152 @@
+// What larder costs as it grows, and how its get latency is distributed.
+//
+//   larder_cost_bench [--quick]
+//
+// * Memory: Cache<uint64_t, uint64_t> with a TTL on every entry, 1M entries: allocator bytes in
+//   use (mallinfo2) and RSS before and after, per entry, minus the 16 bytes of key and value.
+// * Cost curve (one thread): get-hit and put-with-eviction throughput at 1K, 64K, 1M and 16M
+//   entries. Keys are uniform over the cache's contents, so the bigger sizes pay cache misses.
+// * Latency: p50 / p99 / p99.9 of get under the GetPut read75 mix on 2 threads (each get timed
+//   with steady_clock; the ~20 ns of the two clock reads are included).
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "larder/cache.h"
+#include "zipf.h"
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+using U64Cache = larder::Cache<std::uint64_t, std::uint64_t>;
+
+namespace {
+
+volatile std::uint64_t sink;  // keeps the gets' results alive
+
+std::size_t heap_in_use() { return mallinfo2().uordblks + mallinfo2().hblkhd; }
+std::size_t rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  in >> pages >> resident;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::unique_ptr<U64Cache> make(std::size_t entries) {
+  return std::make_unique<U64Cache>(
+      U64Cache::Options{.max_entries = entries, .default_ttl = 1h, .background_cleanup = 0s});
+}
+
+void memory(std::size_t n) {
+  malloc_trim(0);
+  const std::size_t heap0 = heap_in_use(), rss0 = rss_bytes();
+  auto c = make(n);
+  for (std::uint64_t k = 0; k < n; ++k) c->put(k, k);
+  const std::size_t heap1 = heap_in_use(), rss1 = rss_bytes();
+  const double per_heap = static_cast<double>(heap1 - heap0) / static_cast<double>(n);
+  const double per_rss = static_cast<double>(rss1 - rss0) / static_cast<double>(n);
+  std::printf("== Memory: Cache<uint64_t, uint64_t>, TTL on, %zu entries (%zu shards)\n", n,
+              c->shard_count());
+  std::printf(
+      "allocator bytes in use: %.1f B/entry -> overhead %.1f B beyond key+value (goal "
+      "<= 32: %s)\n",
+      per_heap, per_heap - 16, per_heap - 16 <= 32 ? "PASS" : "FALL SHORT");
+  std::printf("RSS:                    %.1f B/entry -> overhead %.1f B\n\n", per_rss, per_rss - 16);
+}
+
+/// Mops/s of `ops` calls of op(i).
+template <class Op>
+double rate(std::size_t ops, Op op) {
+  const auto t0 = Steady::now();
+  for (std::size_t i = 0; i < ops; ++i) op(i);
+  return static_cast<double>(ops) / std::chrono::duration<double>(Steady::now() - t0).count() / 1e6;
+}
+
+void cost_curve(const std::vector<std::size_t>& sizes, std::size_t ops) {
+  std::printf("== Cost curve, one thread (Mops/s)\n");
+  std::printf("%-10s %14s %24s\n", "entries", "get-hit", "put-with-eviction");
+  for (std::size_t n : sizes) {
+    auto c = make(n);
+    for (std::uint64_t k = 0; k < n; ++k) c->put(k, k);
+    std::mt19937_64 rng(7);
+    std::vector<std::uint64_t> keys(1 << 20);
+    for (auto& k : keys) k = rng() % n;
+    std::uint64_t sum = 0;
+    const double get =
+        rate(ops, [&](std::size_t i) { sum += *c->get(keys[i & (keys.size() - 1)]); });
+    sink = sum;
+    std::uint64_t next = n;
+    const double put = rate(ops, [&](std::size_t) {
+      c->put(next, next);
+      ++next;
+    });
+    std::printf("%-10zu %14.2f %24.2f\n", n, get, put);
+  }
+  std::printf("\n");
+}
+
+void latency(std::size_t ops_per_thread) {
+  constexpr std::size_t kSize = 2 << 14, kMask = kSize - 1;
+  const auto keys = larder_bench::scrambled_zipf(kSize / 3, kSize);
+  U64Cache c({.max_entries = kSize, .background_cleanup = 0s});
+  for (std::uint64_t k : keys) c.put(k, k);
+  std::vector<std::vector<std::uint32_t>> samples(2);
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 2; ++t) {
+    ts.emplace_back([&, t] {
+      auto& out = samples[static_cast<std::size_t>(t)];
+      out.reserve(ops_per_thread);
+      std::size_t i = static_cast<std::size_t>(t) * (kSize / 4) + 17;
+      ++ready;
+      while (!go.load()) std::this_thread::yield();
+      for (std::size_t n = 0; n < ops_per_thread; ++n, ++i) {
+        const std::uint64_t k = keys[i & kMask];
+        if ((n & 3) == 3) {  // read75: one put in four
+          c.put(k, k);
+          continue;
+        }
+        const auto t0 = Steady::now();
+        auto v = c.get(k);
+        const auto ns = (Steady::now() - t0).count();
+        out.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(ns, UINT32_MAX)));
+        if (v && *v != k) std::abort();
+      }
+    });
+  }
+  while (ready.load() < 2) std::this_thread::yield();
+  go = true;
+  for (auto& t : ts) t.join();
+  std::vector<std::uint32_t> all = samples[0];
+  all.insert(all.end(), samples[1].begin(), samples[1].end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) {
+    return all[static_cast<std::size_t>(p * static_cast<double>(all.size() - 1))];
+  };
+  std::printf("== Latency of get, GetPut read75, 2 threads (%zu gets timed)\n", all.size());
+  std::printf("p50 %u ns   p99 %u ns   p99.9 %u ns   max %u ns\n", pct(0.50), pct(0.99), pct(0.999),
+              all.back());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  memory(quick ? 100'000 : 1'000'000);
+  cost_curve(quick ? std::vector<std::size_t>{1'000, 65'536}
+                   : std::vector<std::size_t>{1'000, 65'536, 1'000'000, 16'000'000},
+             quick ? 100'000 : 5'000'000);
+  latency(quick ? 100'000 : 4'000'000);
+  return 0;
+}
