@@ -482,35 +482,32 @@ requires(!detail::Memoizable<F>) void cached(F, const MemoizeOptions<int>& = {})
                 "call operator?). Give the lambda explicit parameter types.");
 }
 
+namespace detail {
+/// The caches cached(cache, fn, key_fn) accepts.
+template <class C>
+inline constexpr bool kMemoCache = false;
+template <class K, class V, class H, class E>
+inline constexpr bool kMemoCache<Cache<K, V, H, E>> = true;
+template <class K, class V, class H, class E>
+inline constexpr bool kMemoCache<TieredCache<K, V, H, E>> = true;
+}  // namespace detail
+
 /// Memoizes `fn` in an existing cache, under the key `key_fn(args...)`: several functions can
 /// share one bounded (or registry-named) cache. `cache` must outlive the result.
-template <class K, class V, class H, class E, class F, class KeyFn>
-requires detail::Memoizable<F>
-auto cached(Cache<K, V, H, E>& cache, F fn, KeyFn key_fn, MemoizeOptions<V> opts = {}) {
+///
+/// `cache` may be a larder::Cache or a larder::TieredCache (larder/tiered.h). With a TieredCache,
+/// an L1 hit returns at once; on a miss one caller per key reads L2 and, if L2 has nothing (or
+/// fails), calls fn and writes the result through to both tiers.
+template <class CacheT, class F, class KeyFn>
+requires detail::kMemoCache<CacheT> && detail::Memoizable<F>
+auto cached(CacheT& cache, F fn, KeyFn key_fn,
+            MemoizeOptions<typename CacheT::mapped_type> opts = {}) {
+  using K = typename CacheT::key_type;
+  using V = typename CacheT::mapped_type;
   using traits = detail::FnTraits<detail::Fn<F>>;
   static_assert(std::is_convertible_v<detail::memo_result_t<F>, V>,
                 "larder::cached: fn's result must convert to the cache's value type");
   return [&]<class... A>(detail::TypeList<A...>) {
-    using CacheT = Cache<K, V, H, E>;
-    opts.validate();
-    auto state = std::make_shared<detail::MemoState<CacheT, A...>>(
-        nullptr, &cache, std::function<V(A...)>(std::move(fn)),
-        std::function<K(A...)>(std::move(key_fn)), std::move(opts));
-    return Memoized<CacheT, A...>(std::move(state));
-  }(typename traits::args{});
-}
-
-/// Memoizes `fn` in a TieredCache (larder/tiered.h), under the key `key_fn(args...)`: an L1 hit
-/// returns at once; on a miss one caller per key reads L2 and, if L2 has nothing (or fails),
-/// calls fn and writes the result through to both tiers. `cache` must outlive the result.
-template <class K, class V, class H, class E, class F, class KeyFn>
-requires detail::Memoizable<F>
-auto cached(TieredCache<K, V, H, E>& cache, F fn, KeyFn key_fn, MemoizeOptions<V> opts = {}) {
-  using traits = detail::FnTraits<detail::Fn<F>>;
-  static_assert(std::is_convertible_v<detail::memo_result_t<F>, V>,
-                "larder::cached: fn's result must convert to the cache's value type");
-  return [&]<class... A>(detail::TypeList<A...>) {
-    using CacheT = TieredCache<K, V, H, E>;
     opts.validate();
     auto state = std::make_shared<detail::MemoState<CacheT, A...>>(
         nullptr, &cache, std::function<V(A...)>(std::move(fn)),
