@@ -532,7 +532,9 @@ struct RedisBackend::Impl {
     if (value->type != REDIS_REPLY_STRING || pttl->type != REDIS_REPLY_INTEGER) {
       return Error{ErrorCode::kProtocol, "larder: redis: unexpected reply type to GET/PTTL"};
     }
-    if (pttl->integer == -2) return std::optional<BackendEntry>{};  // expired in between
+    // -2: expired between GET and PTTL; 0: expires within the millisecond. Both read as absent
+    // (a reader never gets an entry at or past its deadline, and no TTL of zero is handed on).
+    if (pttl->integer == -2 || pttl->integer == 0) return std::optional<BackendEntry>{};
     const Duration ttl =
         pttl->integer < 0 ? kNoExpiry : Duration{std::chrono::milliseconds(pttl->integer)};
     return std::optional<BackendEntry>{BackendEntry{std::string(value->str, value->len), ttl}};
@@ -786,8 +788,13 @@ class RedisBackend::Subscriber final : public Subscription {
       return;
     }
     const redisReply* msg = r->element[2];
-    if (msg->type != REDIS_REPLY_STRING) return;
-    if (handler_.on_message) handler_.on_message(std::string_view(msg->str, msg->len));
+    if (msg->type != REDIS_REPLY_STRING || !handler_.on_message) return;
+    try {
+      handler_.on_message(std::string_view(msg->str, msg->len));
+    } catch (...) {
+      // A throwing handler must not end the subscriber thread (std::terminate); the message is
+      // dropped, as a lost message would be.
+    }
   }
 
   RedisBackend::Impl* backend_;

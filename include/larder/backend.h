@@ -36,7 +36,7 @@
 
 namespace larder {
 
-/// A value read from a backend with its remaining time to live (kNoExpiry: none).
+/// A value read from a backend with its remaining time to live: positive, or kNoExpiry.
 struct BackendEntry {
   std::string value;
   Duration ttl{};
@@ -148,7 +148,8 @@ class Backend {
   /// Sends `message` to every subscriber of this backend's invalidation channel.
   virtual Result<void> publish(std::string_view message) = 0;
   /// Delivers the channel's messages to `handler` (on a thread of the backend's) until the returned
-  /// object is destroyed. on_state(true) is called once the subscription is live.
+  /// object is destroyed. on_state(true) is called once the subscription is live. Destroy the
+  /// subscription before the backend.
   virtual std::unique_ptr<Subscription> subscribe(InvalidationHandler handler) = 0;
 };
 

@@ -393,8 +393,10 @@ class TieredCache {
     if (!v) return std::nullopt;  // counted as a miss and a decode error
     l2_hits_.fetch_add(1, std::memory_order_relaxed);
     const Duration ttl = l1_put_ttl(std::min((*r)->ttl, l1_ttl_));
-    l1_.put(K(k), V(*v), {.ttl = ttl});
-    drop_if_overtaken(key, epoch);
+    if (ttl.count() > 0) {  // (a backend breaking its contract with a zero TTL: not kept)
+      l1_.put(K(k), V(*v), {.ttl = ttl});
+      drop_if_overtaken(key, epoch);
+    }
     return Filled{*std::move(v), (*r)->ttl};
   }
 
@@ -540,7 +542,8 @@ class TieredCache {
       Result<std::optional<BackendEntry>> r = backend_->get(options_.key_to_string(k));
       if (remote(r)) {
         if (*r) {
-          if (std::optional<V> v = decode_l2((*r)->value)) {
+          std::optional<V> v = decode_l2((*r)->value);
+          if (v && (*r)->ttl.count() > 0) {
             l2_hits_.fetch_add(1, std::memory_order_relaxed);
             l2_ttl = (*r)->ttl;
             return *std::move(v);
