@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "backend_contract.h"
@@ -105,6 +107,67 @@ TEST_CASE("TieredCache: writes go through, and other caches drop their copy", "[
     CHECK(b.l1().size() == 0);
     CHECK(!w.l2->get("k")->has_value());
   }
+}
+
+namespace {
+/// A MemoryBackend seen through a hook that runs once, right after the next get() has read its
+/// value: to put an invalidation between an L2 read and the L1 fill it leads to.
+class ReadHook final : public larder::Backend {
+ public:
+  explicit ReadHook(std::shared_ptr<MemoryBackend> in) : in_(std::move(in)) {}
+  std::function<void()> after_get;
+
+  larder::Result<std::optional<larder::BackendEntry>> get(std::string_view k) override {
+    auto r = in_->get(k);
+    if (auto f = std::exchange(after_get, nullptr)) f();
+    return r;
+  }
+  larder::Result<std::vector<std::optional<larder::BackendEntry>>> get_many(
+      std::span<const std::string_view> k) override {
+    return in_->get_many(k);
+  }
+  larder::Result<void> set(std::string_view k, std::string_view v, larder::Duration t) override {
+    return in_->set(k, v, t);
+  }
+  larder::Result<void> set_many(std::span<const larder::BackendItem> i,
+                                larder::Duration t) override {
+    return in_->set_many(i, t);
+  }
+  larder::Result<bool> erase(std::string_view k) override { return in_->erase(k); }
+  larder::Result<std::size_t> erase_prefix(std::string_view p) override {
+    return in_->erase_prefix(p);
+  }
+  larder::Result<larder::Duration> ping() override { return in_->ping(); }
+  larder::BackendStats stats() const override { return in_->stats(); }
+  std::string_view kind() const noexcept override { return "hooked"; }
+  larder::Result<void> publish(std::string_view m) override { return in_->publish(m); }
+  std::unique_ptr<larder::Subscription> subscribe(larder::InvalidationHandler h) override {
+    return in_->subscribe(std::move(h));
+  }
+
+ private:
+  std::shared_ptr<MemoryBackend> in_;
+};
+}  // namespace
+
+TEST_CASE("TieredCache: an L2 read overtaken by an invalidation is not kept in L1", "[tiered]") {
+  World w;
+  auto hooked = std::make_shared<ReadHook>(w.l2);
+  TieredCache<std::string, std::string> writer(w.l1(), w.l2), reader(w.l1(), hooked);
+  writer.put("k", "v1");
+  hooked->after_get = [&] { writer.put("k", "v2"); };  // lands between read and fill
+
+  SECTION("get") {
+    CHECK(reader.get("k") == "v1");  // what L2 held when read
+  }
+  SECTION("get_or_load") {
+    CHECK(reader.get_or_load("k", [] { return std::string("loaded"); }) == "v1");
+  }
+  CHECK(reader.stats().fills_dropped == 1);
+  CHECK(!reader.l1().contains("k"));  // the stale v1 did not outlive the invalidation
+  CHECK(reader.get("k") == "v2");
+  CHECK(reader.l1().contains("k"));
+  CHECK(reader.stats().fills_dropped == 1);
 }
 
 TEST_CASE("TieredCache: undecodable L2 bytes read as a miss plus a decode error", "[tiered]") {

@@ -689,12 +689,9 @@ class Cache {
   }
   /// The value in `frame`, or nullopt (a decode error, counted).
   std::optional<V> decode_payload(const std::string& frame) const {
-    Result<std::string> bytes = decode_frame(frame, options_.compression.max_value_size);
-    if (bytes) {
-      if constexpr (std::same_as<V, std::string>) {
-        return *std::move(bytes);
-      } else if constexpr (Encodable<V>) {
-        if (Result<V> v = Codec<V>::decode(*bytes)) return *std::move(v);
+    if constexpr (std::same_as<V, std::string> || Encodable<V>) {
+      if (Result<V> v = decode_framed<V>(frame, options_.compression.max_value_size)) {
+        return *std::move(v);
       }
     }
     compression_.decode_errors.fetch_add(1, std::memory_order_relaxed);

@@ -28,12 +28,14 @@
 // per thread (a fresh deflate state costs more than compressing 4 KiB).
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "larder/codec.h"
 #include "larder/errors.h"
 #include "larder/result.h"
 
@@ -81,5 +83,19 @@ Result<std::string> decode_frame(std::string_view frame, std::size_t max_value_s
 
 /// Whether `bytes` starts like a frame (magic and version); cheap, not a validation.
 bool looks_like_frame(std::string_view bytes) noexcept;
+
+/// The value of type V in `frame`: decode_frame (bounded by `max_value_size`), then V's codec
+/// (std::string: the bytes themselves). Every failure is an Error value.
+template <class V>
+requires std::same_as<V, std::string> || Encodable<V> Result<V> decode_framed(
+    std::string_view frame, std::size_t max_value_size) {
+  Result<std::string> bytes = decode_frame(frame, max_value_size);
+  if (!bytes) return bytes.error();
+  if constexpr (std::same_as<V, std::string>) {
+    return *std::move(bytes);
+  } else {
+    return Codec<V>::decode(*bytes);
+  }
+}
 
 }  // namespace larder

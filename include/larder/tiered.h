@@ -137,7 +137,6 @@ class TieredCache {
                                              .cleanup = [this] { return l1_.cleanup(); }});
     }
     if (options_.invalidation) {
-      degraded_.store(true);
       down_since_.store(now_ns());
       subscription_ =
           backend_->subscribe({.on_message = [this](std::string_view m) { on_message(m); },
@@ -161,22 +160,24 @@ class TieredCache {
   /// (counted; RemoteError in strict mode).
   std::optional<V> get(key_view key) {
     if (std::optional<V> v = get_local(key)) return v;
-    if (std::optional<Filled> f = read_l2(key)) return std::move(f->value);
-    return std::nullopt;
+    const std::uint64_t epoch = epoch_.load(std::memory_order_seq_cst);
+    std::optional<Filled> f = read_l2(key);
+    if (!f) return std::nullopt;
+    l1_.put(K(key), V(f->value), {.ttl = l1_put_ttl(std::min(f->ttl, l1_ttl_))});
+    drop_if_overtaken(key, epoch);
+    return std::move(f->value);
   }
 
   /// L1 only (the degraded-channel age rule applies); counts an L1 hit or miss.
   std::optional<V> get_local(key_view key) {
-    if (!degraded_.load(std::memory_order_acquire)) return l1_.get(key);
-    LookupResult<V> r = l1_.lookup(key);
-    if (r.hit && !young_enough(r.age)) return std::nullopt;
-    return std::move(r.value);
+    if (channel_up_.load(std::memory_order_acquire)) return l1_.get(key);
+    return std::move(lookup_local(key).value);
   }
 
   /// L1's lookup (value, hit, age) under the degraded-channel age rule.
   LookupResult<V> lookup_local(key_view key) {
     LookupResult<V> r = l1_.lookup(key);
-    if (r.hit && degraded_.load(std::memory_order_acquire) && !young_enough(r.age)) {
+    if (r.hit && !channel_up_.load(std::memory_order_acquire) && !young_enough(r.age)) {
       return LookupResult<V>{};
     }
     return r;
@@ -201,12 +202,9 @@ class TieredCache {
   /// invalidation. Throws like Cache::put for bad options or a too-large value; an L2 failure is
   /// counted (RemoteError in strict mode, after L1 was written).
   void put(K key, V value, PutOptions opts = {}) {
+    opts.validate();
     std::string bytes = frame_of(value);
-    const Duration ttl = opts.ttl ? *opts.ttl : l1_ttl_;
-    if (ttl != kNoExpiry && ttl.count() <= 0) {
-      throw InvalidArgument("larder: PutOptions.ttl must be positive or larder::kNoExpiry (got " +
-                            detail::format_duration(ttl) + ")");
-    }
+    const Duration ttl = opts.ttl.value_or(l1_ttl_);
     const std::string k = options_.key_to_string(key);
     opts.ttl = l1_put_ttl(ttl);
     l1_.put(std::move(key), std::move(value), std::move(opts));
@@ -241,9 +239,6 @@ class TieredCache {
     l1_.clear();
     if (remote(backend_->erase_prefix(""))) announce('a', "");
   }
-
-  /// Drops `key` from L1 only (no L2 change, no message).
-  bool erase_local(key_view key) { return l1_.erase(key); }
 
   /// Reclaims expired L1 entries (see Cache::cleanup).
   std::size_t cleanup() { return l1_.cleanup(); }
@@ -305,10 +300,16 @@ class TieredCache {
     return o;
   }
 
-  static std::uint64_t make_origin() {
+  /// This cache's id in its messages: 16 random hex digits.
+  static std::string make_origin() {
     std::random_device rd;
-    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
-           static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    const std::uint64_t id =
+        (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex(16, '0');
+    for (int i = 0; i < 16; ++i) hex[i] = kHex[(id >> (60 - 4 * i)) & 0xF];
+    return hex;
   }
 
   void default_conversions() {
@@ -350,7 +351,9 @@ class TieredCache {
 
   /// TTL of an L1 store of something with TTL `ttl` (capped while degraded).
   Duration l1_put_ttl(Duration ttl) const {
-    if (degraded_.load(std::memory_order_acquire)) return std::min(ttl, options_.unsubscribed_ttl);
+    if (!channel_up_.load(std::memory_order_acquire)) {
+      return std::min(ttl, options_.unsubscribed_ttl);
+    }
     return ttl;
   }
 
@@ -378,25 +381,24 @@ class TieredCache {
     return false;
   }
 
-  /// Reads `key` from L2 and, if present and decodable, fills L1. nullopt: absent, undecodable
-  /// or failed (counted).
+  /// The value of `key` in L2 and its remaining TTL, counted as an L2 hit or miss. nullopt:
+  /// absent, undecodable (also a decode error) or failed (an L2 error).
   std::optional<Filled> read_l2(key_view key) {
-    const std::uint64_t epoch = epoch_.load(std::memory_order_seq_cst);
-    const K k(key);
-    Result<std::optional<BackendEntry>> r = backend_->get(options_.key_to_string(k));
+    Result<std::optional<BackendEntry>> r = backend_->get(options_.key_to_string(K(key)));
     if (!remote(r)) return std::nullopt;
-    if (!*r) {
+    std::optional<V> v;
+    if (*r && (*r)->ttl.count() > 0) {  // (a zero TTL would break Backend's contract: absent)
+      if (Result<V> d = decode_framed<V>((*r)->value, compression_.max_value_size)) {
+        v.emplace(*std::move(d));
+      } else {
+        decode_errors_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (!v) {
       l2_misses_.fetch_add(1, std::memory_order_relaxed);
       return std::nullopt;
     }
-    std::optional<V> v = decode_l2((*r)->value);
-    if (!v) return std::nullopt;  // counted as a miss and a decode error
     l2_hits_.fetch_add(1, std::memory_order_relaxed);
-    const Duration ttl = l1_put_ttl(std::min((*r)->ttl, l1_ttl_));
-    if (ttl.count() > 0) {  // (a backend breaking its contract with a zero TTL: not kept)
-      l1_.put(K(k), V(*v), {.ttl = ttl});
-      drop_if_overtaken(key, epoch);
-    }
     return Filled{*std::move(v), (*r)->ttl};
   }
 
@@ -409,41 +411,19 @@ class TieredCache {
     }
   }
 
-  std::optional<V> decode_l2(std::string_view bytes) {
-    Result<std::string> raw = decode_frame(bytes, compression_.max_value_size);
-    if (raw) {
-      if constexpr (std::same_as<V, std::string>) {
-        return *std::move(raw);
-      } else {
-        if (Result<V> v = Codec<V>::decode(*raw)) return *std::move(v);
-      }
-    }
-    decode_errors_.fetch_add(1, std::memory_order_relaxed);
-    l2_misses_.fetch_add(1, std::memory_order_relaxed);
-    return std::nullopt;
-  }
-
   // ---- invalidation messages: "<origin hex> <op><payload>", op k(ey), p(refix), a(ll) ----
 
   void announce(char op, std::string_view payload) {
-    std::string m = origin_hex();
+    std::string m = origin_;
     m += ' ';
     m += op;
     m += payload;
     if (remote(backend_->publish(m))) sent_.fetch_add(1, std::memory_order_relaxed);
   }
 
-  std::string origin_hex() const {
-    char buf[17];
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; ++i) buf[i] = kHex[(origin_ >> (60 - 4 * i)) & 0xF];
-    buf[16] = 0;
-    return buf;
-  }
-
   void on_message(std::string_view m) {
-    if (m.size() < 18 || m[16] != ' ') return;    // not ours: ignore
-    if (m.substr(0, 16) == origin_hex()) return;  // our own write: L1 is already right
+    if (m.size() < 18 || m[16] != ' ') return;  // not ours: ignore
+    if (m.substr(0, 16) == origin_) return;     // our own write: L1 is already right
     const char op = m[17];
     const std::string_view payload = m.substr(18);
     epoch_.fetch_add(1, std::memory_order_seq_cst);
@@ -467,16 +447,14 @@ class TieredCache {
     if (up) {
       // Messages may have been missed while down: start L1 afresh. (Before the first up, L1
       // entries were stored with at most unsubscribed_ttl: nothing to clear.)
-      if (seen_up_ && degraded_.load(std::memory_order_acquire)) {
+      if (seen_up_ && !channel_up_.load(std::memory_order_acquire)) {
         epoch_.fetch_add(1, std::memory_order_seq_cst);
         l1_.clear();
         resyncs_.fetch_add(1, std::memory_order_relaxed);
       }
       seen_up_ = true;
-      degraded_.store(false, std::memory_order_release);
     } else {
       down_since_.store(now_ns(), std::memory_order_release);
-      degraded_.store(true, std::memory_order_release);
     }
     {
       std::lock_guard<std::mutex> lock(wait_mu_);
@@ -521,11 +499,7 @@ class TieredCache {
   template <class Load, class OptionsFor>
   V lead_flight(key_view key, const std::shared_ptr<typename L1::FlightT>& f, Load& load,
                 OptionsFor& options_for) {
-    auto through = [&]() -> V {
-      V v = load();
-      write_l2(key, v, options_for(std::as_const(v)));
-      return v;
-    };
+    auto through = [&] { return load_through(key, load, options_for); };
     auto l1_options = [&](const V& v) { return capped(options_for(v)); };
     return l1_.lead_flight(key, f, through, l1_options);
   }
@@ -538,23 +512,11 @@ class TieredCache {
     std::uint64_t epoch = 0;
     auto tiered_load = [&]() -> V {
       epoch = epoch_.load(std::memory_order_seq_cst);
-      const K k(key);
-      Result<std::optional<BackendEntry>> r = backend_->get(options_.key_to_string(k));
-      if (remote(r)) {
-        if (*r) {
-          std::optional<V> v = decode_l2((*r)->value);
-          if (v && (*r)->ttl.count() > 0) {
-            l2_hits_.fetch_add(1, std::memory_order_relaxed);
-            l2_ttl = (*r)->ttl;
-            return *std::move(v);
-          }
-        } else {
-          l2_misses_.fetch_add(1, std::memory_order_relaxed);
-        }
+      if (std::optional<Filled> f = read_l2(key)) {
+        l2_ttl = f->ttl;
+        return std::move(f->value);
       }
-      V v = load();
-      write_l2(key, v, options_for(std::as_const(v)));
-      return v;
+      return load_through(key, load, options_for);
     };
     auto l1_options = [&](const V& v) -> std::optional<PutOptions> {
       std::optional<PutOptions> o = options_for(v);
@@ -571,10 +533,16 @@ class TieredCache {
     return o;
   }
 
-  void write_l2(key_view key, const V& v, const std::optional<PutOptions>& o) {
-    if (!o) return;  // not to be stored (e.g. an absent result without negative caching)
-    const std::string k = options_.key_to_string(K(key));
-    if (remote(backend_->set(k, frame_of(v), o->ttl.value_or(l1_ttl_)))) announce('k', k);
+  /// Runs the loader and writes its result through to L2 (unless options_for says not to store
+  /// it, e.g. an absent result without negative caching).
+  template <class Load, class OptionsFor>
+  V load_through(key_view key, Load& load, OptionsFor& options_for) {
+    V v = load();
+    if (std::optional<PutOptions> o = options_for(std::as_const(v))) {
+      const std::string k = options_.key_to_string(K(key));
+      if (remote(backend_->set(k, frame_of(v), o->ttl.value_or(l1_ttl_)))) announce('k', k);
+    }
+    return v;
   }
 
   TieredOptions<K> options_;
@@ -582,12 +550,11 @@ class TieredCache {
   std::shared_ptr<Clock> clock_;
   const Duration l1_ttl_;
   const CompressionOptions compression_;
-  const std::uint64_t origin_;
+  const std::string origin_;
   L1 l1_;
   Registry::Id registry_id_ = 0;
 
   bool seen_up_ = false;  // on_channel only (one thread at a time)
-  std::atomic<bool> degraded_{false};
   std::atomic<bool> channel_up_{false};
   std::atomic<std::int64_t> down_since_{0};
   std::atomic<std::uint64_t> epoch_{0};
