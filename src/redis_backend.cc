@@ -217,6 +217,21 @@ struct Command {
   std::vector<std::string_view> args;
 };
 
+/// Queues one command, argv-style (binary-safe; never a format string). false: hiredis could not
+/// encode it (out of memory).
+bool append(redisContext* c, const std::vector<std::string_view>& args) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  argv.reserve(args.size());
+  lens.reserve(args.size());
+  for (std::string_view a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) ==
+         REDIS_OK;
+}
+
 void set_keepalive(redisContext* c, Duration idle) {
   if (idle.count() <= 0 || c->connection_type != REDIS_CONN_TCP) return;
   const int on = 1;
@@ -341,16 +356,12 @@ struct RedisBackend::Impl {
   /// One command on `c`, its error reply turned into an Error.
   static Result<Reply> command(redisContext* c, const std::vector<std::string_view>& args,
                                std::string_view during) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    for (std::string_view a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    Reply r(static_cast<redisReply*>(
-        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+    if (!append(c, args)) return Error{ErrorCode::kProtocol, "larder: redis: cannot encode"};
+    void* raw = nullptr;
+    const int rc = redisGetReply(c, &raw);
     const int saved = errno;
-    if (!r) return context_error(c, saved);
+    Reply r(static_cast<redisReply*>(raw));
+    if (rc != REDIS_OK || !r) return context_error(c, saved);
     if (r->type == REDIS_REPLY_ERROR) return server_error(r.get(), during);
     return r;
   }
@@ -468,18 +479,9 @@ struct RedisBackend::Impl {
     std::optional<Error> err;
     {
       SigpipeGuard guard;
-      std::vector<const char*> argv;
-      std::vector<std::size_t> lens;
       for (const Command& cmd : cmds) {
-        argv.clear();
-        lens.clear();
-        for (std::string_view a : cmd.args) {
-          argv.push_back(a.data());
-          lens.push_back(a.size());
-        }
-        if (redisAppendCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(),
-                                   lens.data()) != REDIS_OK) {
-          err = Error{ErrorCode::kProtocol, "larder: redis: could not encode a command"};
+        if (!append(c.get(), cmd.args)) {
+          err = Error{ErrorCode::kProtocol, "larder: redis: cannot encode"};
           break;
         }
       }
@@ -658,18 +660,9 @@ Result<std::size_t> RedisBackend::erase_prefix(std::string_view prefix) {
 }
 
 Result<Duration> RedisBackend::ping() {
+  // One attempt, past the breaker: a health check wants the server's state, not the breaker's.
   const auto t0 = Steady::now();
-  Result<Context> c = impl_->lease();
-  if (!c) {
-    impl_->counters.record(Steady::now() - t0, &c.error());
-    return c.error();
-  }
-  Result<Reply> r = [&] {
-    SigpipeGuard guard;
-    return Impl::command(c->get(), {"PING"}, "PING");
-  }();
-  const bool broken = (*c)->err != 0;
-  impl_->give_back(std::move(*c), broken);
+  Result<std::vector<Reply>> r = impl_->attempt_once({{{"PING"}}}, "PING", Duration{});
   const Duration took = Steady::now() - t0;
   impl_->counters.record(took, r ? nullptr : &r.error());
   if (!r) return r.error();
@@ -768,9 +761,7 @@ class RedisBackend::Subscriber final : public Subscription {
       const auto now = Steady::now();
       if (ping_out && now - last_rx > 2 * hb) return;  // unanswered: the channel is down
       if (!ping_out && now - last_rx >= hb) {
-        const char* argv[] = {"PING"};
-        const std::size_t lens[] = {4};
-        if (redisAppendCommandArgv(ctx, 1, argv, lens) != REDIS_OK) return;
+        if (!append(ctx, {"PING"})) return;
         int done = 0;
         while (!done) {
           if (redisBufferWrite(ctx, &done) != REDIS_OK) return;
