@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,14 @@ void line(std::string& out, const char* name, const std::string& labels, const s
   out += '\n';
 }
 
+// A family with one sample per cache, `value(cache)`; caches for which it is nullopt have none.
+void single(std::string& out, const Family& f, const std::vector<CacheInfo>& caches,
+            const std::function<std::optional<std::string>(const CacheInfo&)>& value) {
+  family(out, f, caches, [&](std::string& o, const CacheInfo& c, const std::string& l) {
+    if (std::optional<std::string> v = value(c)) line(o, f.name, l, *v);
+  });
+}
+
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
@@ -91,6 +100,7 @@ std::string json_string(const std::string& s) {
 void remote_families(std::string& out, const std::vector<CacheInfo>& caches) {
   using S = const CacheInfo&;
   using L = const std::string&;
+  using Opt = std::optional<std::string>;
   family(out,
          {"larder_remote_gets_total", "counter",
           "L1 misses looked up in the remote tier, by result: hit or miss."},
@@ -113,34 +123,29 @@ void remote_families(std::string& out, const std::vector<CacheInfo>& caches) {
                   number(c.remote->stats.errors_of(k)));
            }
          });
-  family(out,
+  single(out,
          {"larder_remote_decode_errors_total", "counter", "Remote values that did not decode."},
-         caches, [](std::string& o, S c, L l) {
-           if (c.remote)
-             line(o, "larder_remote_decode_errors_total", l, number(c.remote->decode_errors));
+         caches, [](S c) -> Opt {
+           if (!c.remote) return std::nullopt;
+           return number(c.remote->decode_errors);
          });
-  family(out,
+  single(out,
          {"larder_remote_breaker_state", "gauge",
           "Circuit breaker state: 0 closed, 1 open, 2 half-open."},
-         caches, [](std::string& o, S c, L l) {
-           if (c.remote) {
-             line(o, "larder_remote_breaker_state", l,
-                  number(static_cast<std::uint64_t>(c.remote->stats.breaker_state)));
-           }
+         caches, [](S c) -> Opt {
+           if (!c.remote) return std::nullopt;
+           return number(static_cast<std::uint64_t>(c.remote->stats.breaker_state));
          });
-  family(
-      out, {"larder_remote_breaker_opened_total", "counter", "Times the circuit breaker opened."},
-      caches, [](std::string& o, S c, L l) {
-        if (c.remote) {
-          line(o, "larder_remote_breaker_opened_total", l, number(c.remote->stats.breaker_opened));
-        }
-      });
-  family(out, {"larder_remote_channel_up", "gauge", "Invalidation channel live (1) or down (0)."},
-         caches, [](std::string& o, S c, L l) {
-           if (c.remote) {
-             line(o, "larder_remote_channel_up", l,
-                  number(static_cast<std::uint64_t>(c.remote->channel_up)));
-           }
+  single(out,
+         {"larder_remote_breaker_opened_total", "counter", "Times the circuit breaker opened."},
+         caches, [](S c) -> Opt {
+           if (!c.remote) return std::nullopt;
+           return number(c.remote->stats.breaker_opened);
+         });
+  single(out, {"larder_remote_channel_up", "gauge", "Invalidation channel live (1) or down (0)."},
+         caches, [](S c) -> Opt {
+           if (!c.remote) return std::nullopt;
+           return number(static_cast<std::uint64_t>(c.remote->channel_up));
          });
   family(out, {"larder_remote_latency_seconds", "histogram", "Latency of remote-tier operations."},
          caches, [](std::string& o, S c, L l) {
@@ -167,25 +172,22 @@ std::string to_prometheus(const std::vector<CacheInfo>& caches) {
   std::string out;
   using S = const CacheInfo&;
   using L = const std::string&;
+  using Opt = std::optional<std::string>;
   family(out, {"cache_gets_total", "counter", "Cache lookups, by result: hit or miss."}, caches,
          [](std::string& o, S c, L l) {
            line(o, "cache_gets_total", l + ",result=\"hit\"", number(c.stats.hits));
            line(o, "cache_gets_total", l + ",result=\"miss\"", number(c.stats.misses));
          });
-  family(out, {"cache_puts_total", "counter", "Entries stored (new or replaced)."}, caches,
-         [](std::string& o, S c, L l) { line(o, "cache_puts_total", l, number(c.stats.puts)); });
-  family(out, {"cache_evictions_total", "counter", "Entries evicted to stay within the bounds."},
-         caches, [](std::string& o, S c, L l) {
-           line(o, "cache_evictions_total", l, number(c.stats.evictions));
-         });
-  family(
+  single(out, {"cache_puts_total", "counter", "Entries stored (new or replaced)."}, caches,
+         [](S c) -> Opt { return number(c.stats.puts); });
+  single(out, {"cache_evictions_total", "counter", "Entries evicted to stay within the bounds."},
+         caches, [](S c) -> Opt { return number(c.stats.evictions); });
+  single(
       out,
       {"cache_eviction_weight_total", "counter", "Sum of the weights (bytes) of evicted entries."},
-      caches, [](std::string& o, S c, L l) {
-        line(o, "cache_eviction_weight_total", l, number(c.stats.evicted_bytes));
-      });
-  family(out, {"cache_size", "gauge", "Entries held."}, caches,
-         [](std::string& o, S c, L l) { line(o, "cache_size", l, number(c.stats.size)); });
+      caches, [](S c) -> Opt { return number(c.stats.evicted_bytes); });
+  single(out, {"cache_size", "gauge", "Entries held."}, caches,
+         [](S c) -> Opt { return number(c.stats.size); });
   family(out, {"cache_load_total", "counter", "Loads by memoized functions, by result."}, caches,
          [](std::string& o, S c, L l) {
            if (!c.memo) return;
@@ -200,49 +202,39 @@ std::string to_prometheus(const std::vector<CacheInfo>& caches) {
            line(o, "cache_load_duration_seconds_sum", l, number(secs));
            line(o, "cache_load_duration_seconds_count", l, number(c.memo->loads));
          });
-  family(out,
+  single(out,
          {"larder_cache_expirations_total", "counter", "Entries removed by TTL or idle expiry."},
-         caches, [](std::string& o, S c, L l) {
-           line(o, "larder_cache_expirations_total", l, number(c.stats.expirations));
-         });
-  family(out,
+         caches, [](S c) -> Opt { return number(c.stats.expirations); });
+  single(out,
          {"larder_cache_invalidations_total", "counter",
           "Entries removed explicitly (erase, prefix, tag, clear)."},
-         caches, [](std::string& o, S c, L l) {
-           line(o, "larder_cache_invalidations_total", l, number(c.stats.explicit_removals));
-         });
-  family(out, {"larder_cache_bytes", "gauge", "Stored bytes (compressed sizes)."}, caches,
-         [](std::string& o, S c, L l) { line(o, "larder_cache_bytes", l, number(c.stats.bytes)); });
-  family(out, {"larder_cache_capacity", "gauge", "Maximum entries (0: unbounded)."}, caches,
-         [](std::string& o, S c, L l) {
-           line(o, "larder_cache_capacity", l, number(c.stats.capacity));
-         });
-  family(out, {"larder_cache_utilization", "gauge", "Size over capacity (0: unbounded)."}, caches,
-         [](std::string& o, S c, L l) {
-           line(o, "larder_cache_utilization", l, number(c.utilization()));
-         });
-  family(out,
+         caches, [](S c) -> Opt { return number(c.stats.explicit_removals); });
+  single(out, {"larder_cache_bytes", "gauge", "Stored bytes (compressed sizes)."}, caches,
+         [](S c) -> Opt { return number(c.stats.bytes); });
+  single(out, {"larder_cache_capacity", "gauge", "Maximum entries (0: unbounded)."}, caches,
+         [](S c) -> Opt { return number(c.stats.capacity); });
+  single(out, {"larder_cache_utilization", "gauge", "Size over capacity (0: unbounded)."}, caches,
+         [](S c) -> Opt { return number(c.utilization()); });
+  single(out,
          {"larder_cache_compression_ratio", "gauge",
           "Compressed over original bytes of compressed values (1: none)."},
-         caches, [](std::string& o, S c, L l) {
-           line(o, "larder_cache_compression_ratio", l, number(c.stats.compression_ratio()));
-         });
-  family(out,
+         caches, [](S c) -> Opt { return number(c.stats.compression_ratio()); });
+  single(out,
          {"larder_cache_decode_errors_total", "counter", "Stored bytes that failed to decode."},
-         caches, [](std::string& o, S c, L l) {
-           line(o, "larder_cache_decode_errors_total", l, number(c.stats.decode_errors));
-         });
-  family(
+         caches, [](S c) -> Opt { return number(c.stats.decode_errors); });
+  single(
       out,
       {"larder_cache_refreshes_total", "counter", "Background refreshes started (refresh-ahead)."},
-      caches, [](std::string& o, S c, L l) {
-        if (c.memo) line(o, "larder_cache_refreshes_total", l, number(c.memo->refreshes));
+      caches, [](S c) -> Opt {
+        if (!c.memo) return std::nullopt;
+        return number(c.memo->refreshes);
       });
-  family(out,
+  single(out,
          {"larder_cache_stale_served_total", "counter",
           "Expired values served because a load failed (stale-if-error)."},
-         caches, [](std::string& o, S c, L l) {
-           if (c.memo) line(o, "larder_cache_stale_served_total", l, number(c.memo->stale_served));
+         caches, [](S c) -> Opt {
+           if (!c.memo) return std::nullopt;
+           return number(c.memo->stale_served);
          });
   remote_families(out, caches);
   return out;
