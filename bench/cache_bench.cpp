@@ -210,6 +210,20 @@ void print_summary(const Results& results) {
          mops("getput/larder/read100@2") / mops("getput/libcuckoo/read100@2"), 1.5);
   target("GetPut read100, 2 threads: larder / flat_hash_map 1 thread",
          mops("getput/larder/read100@2") / mops("getput/flat_hash_map/read100@1"), 0.66);
+  target("GetPut read75, 2 threads: larder / libcuckoo 2 threads",
+         mops("getput/larder/read75@2") / mops("getput/libcuckoo/read75@2"), 1.0);
+  target("GetPut read0, 2 threads: larder / libcuckoo 2 threads",
+         mops("getput/larder/read0@2") / mops("getput/libcuckoo/read0@2"), 0.8);
+  for (const char* mix : {"read100", "read75", "read0"}) {
+    const std::string what =
+        std::string("GetPut ") + mix + ": larder 4 threads / larder 2 threads (2 cores)";
+    target(what.c_str(),
+           mops(std::string("getput/larder/") + mix + "@4") /
+               mops(std::string("getput/larder/") + mix + "@2"),
+           0.9);
+  }
+  target("cache-aside: larder 4 threads / larder 2 threads (2 cores)",
+         mops("cacheaside/larder@4") / mops("cacheaside/larder@2"), 0.9);
   target("cache-aside, 2 threads: larder / mutex LRU 2 threads",
          mops("cacheaside/larder@2") / mops("cacheaside/mutex-lru@2"), 3.0);
   // Hit ratios from the timed runs cover different slices of the stream (each run's length

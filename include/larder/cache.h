@@ -14,11 +14,14 @@
 //   larder::Stats s = users.stats();                  // s.hits, s.misses, s.hit_rate(), ...
 //
 // THREAD SAFETY. Every member function may be called concurrently from any number of threads.
-// Values are returned by copy (std::optional<V>); no reference into the cache ever escapes a
-// shard lock. Callbacks that run under a shard lock (erase_if's predicate, the key's hash and
-// equality) must not call back into the same cache. The destructor must not race with other calls
-// on the same cache, but it is safe while the background sweep runs: it waits for the sweep.
-// (So a removal listener must not destroy its own cache: on the sweeper thread it cannot wait.)
+// Values are returned by copy (std::optional<V>); no reference into the cache ever escapes.
+// get, lookup, peek and contains take no lock and write no line another thread writes (see
+// "how the hit path works" in detail/shard.h), except with Options::expire_after_access, where
+// a read moves the entry's deadline and so takes its shard's lock. Writes take one shard lock.
+// Callbacks that run under a shard lock (erase_if's predicate, the key's hash and equality) must
+// not call back into the same cache. The destructor must not race with other calls on the same
+// cache, but it is safe while the background sweep runs: it waits for the sweep. (So a removal
+// listener must not destroy its own cache: on the sweeper thread it cannot wait.)
 //
 // WHEN EXPIRY HAPPENS. An entry put at time t with TTL d is returned by reads at times < t + d and
 // never at or after t + d. With expire_after_access = a, every get/lookup/put also moves that
@@ -37,6 +40,12 @@
 //   * kExpired   by whatever reclaims the entry (see above) — the sweeper thread included;
 //   * kEvicted   by the put() that went over max_entries / max_bytes.
 // It does NOT run for the destructor, and not for a put refused with an exception.
+//
+// WHEN VALUES ARE DESTROYED. A removed or replaced entry's key and value are not destroyed at
+// once: a lock-free reader may still be copying them. They are destroyed by a later write to the
+// same shard once every read that could have seen them has finished (typically within a few
+// dozen writes to that shard), or by the destructor. Memory held this way is bounded per shard.
+// clear() keeps the shard's slot storage for reuse; the destructor frees it.
 //
 // ERRORS. A zero or negative TTL throws larder::InvalidArgument; a value heavier than max_bytes
 // throws larder::ValueTooLarge. The cache is unchanged when an operation throws.
@@ -65,6 +74,7 @@
 #include "larder/compression.h"
 #include "larder/detail/flight.h"
 #include "larder/detail/mutex.h"
+#include "larder/detail/read_counters.h"
 #include "larder/detail/shard.h"
 #include "larder/detail/sweeper.h"
 #include "larder/errors.h"
@@ -274,6 +284,7 @@ class Cache {
     bool removed = false;
     {
       detail::MutexLock lock(s.mu);
+      s.sync();
       const std::uint32_t i = s.find_live({key, h}, now, batch_ptr(batch));
       if (i != detail::kNil) {
         s.remove(i, RemovalCause::kExplicit, batch_ptr(batch));
@@ -320,6 +331,7 @@ class Cache {
       Batch batch;
       {
         detail::MutexLock lock(s.mu);
+        s.sync();
         n += s.remove_tagged(tag, batch_ptr(batch));
       }
       notify(batch);
@@ -334,6 +346,7 @@ class Cache {
       Batch batch;
       {
         detail::MutexLock lock(s.mu);
+        s.sync();
         s.remove_all(batch_ptr(batch));
       }
       notify(batch);
@@ -353,6 +366,7 @@ class Cache {
         Batch batch;
         {
           detail::MutexLock lock(s.mu);
+          s.sync();
           n = s.expire(now, kCleanupSlice, batch_ptr(batch));
         }
         notify(batch);
@@ -376,12 +390,12 @@ class Cache {
   /// A snapshot of the counters (see larder/stats.h). O(shards).
   Stats stats() const {
     Stats st;
+    st.hits = reads_.hits();
+    st.misses = reads_.misses();
     for (const auto& sp : shards_) {
       ShardT& s = *sp;
       detail::MutexLock lock(s.mu);
       const detail::ShardCounters c = s.counters();
-      st.hits += c.hits;
-      st.misses += c.misses;
       st.puts += c.puts;
       st.updates += c.updates;
       st.evictions += c.evictions;
@@ -408,6 +422,7 @@ class Cache {
       detail::MutexLock lock(s.mu);
       s.reset_counters();
     }
+    reads_.reset();
     listener_errors_.store(0, std::memory_order_relaxed);
     compression_.reset();
   }
@@ -459,16 +474,45 @@ class Cache {
   }
   Batch* batch_ptr(Batch& b) const noexcept { return options_.on_removal ? &b : nullptr; }
 
-  /// get/lookup: see Shard::read. `on_hit(slot, now)` runs under the shard lock: copy only.
+  /// get/lookup: counts a hit or a miss; on a hit calls `on_hit(slot, now)` (copy only: it runs
+  /// inside a read section or under the shard lock) and refreshes the entry's recency.
+  /// Lock-free (see detail/shard.h, "how the hit path works") unless expire_after_access is set
+  /// or the entry found has expired and must be reclaimed: then Shard::read under the lock.
   template <class OnHit>
   void read(key_view key, OnHit&& on_hit) {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);
+    if (access_ttl_ == 0) {
+      std::uint32_t i;
+      bool expired = false;
+      {
+        detail::ReadSection section;
+        i = s.find_unlocked({key, h});
+        if (i != detail::kNil) {
+          const SlotT& e = s.slot_unlocked(i);
+          expired = ShardT::expired(e, now);
+          if (!expired) on_hit(e, now);
+        }
+      }
+      if (i == detail::kNil) return reads_.miss();
+      if (!expired) {
+        s.record_hit(i);
+        return reads_.hit();
+      }
+    }
     Batch batch;
+    bool hit;
     {
       detail::MutexLock lock(s.mu);
-      s.read({key, h}, now, access_ttl_, batch_ptr(batch), [&](const SlotT& e) { on_hit(e, now); });
+      s.sync();
+      hit = s.read({key, h}, now, access_ttl_, batch_ptr(batch),
+                   [&](const SlotT& e) { on_hit(e, now); });
+    }
+    if (hit) {
+      reads_.hit();
+    } else {
+      reads_.miss();
     }
     notify(batch);
   }
@@ -483,6 +527,12 @@ class Cache {
   void inspect(key_view key, detail::LazyNow& now, F&& f) const {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
+    if (access_ttl_ == 0) {  // deadlines never move: lock-free
+      detail::ReadSection section;
+      const std::uint32_t i = s.find_unlocked({key, h});
+      if (i != detail::kNil && !ShardT::expired(s.slot_unlocked(i), now)) f(s.slot_unlocked(i));
+      return;
+    }
     detail::MutexLock lock(s.mu);
     s.inspect({key, h}, now, f);
   }
@@ -504,11 +554,12 @@ class Cache {
     bool stored = false;
     {
       detail::MutexLock lock(s.mu);
+      s.sync();
       if (retire) s.remove_flight(retire);
       std::uint32_t i = s.find_live({key, h}, now, out);
       if (i == detail::kNil || !only_if_absent) {
         if (i != detail::kNil) {
-          s.replace(i, std::move(payload), meta, std::move(opts.tags), out);
+          i = s.replace(i, h, std::move(key), std::move(payload), meta, std::move(opts.tags), out);
         } else {
           i = s.insert(h, std::move(key), std::move(payload), meta, std::move(opts.tags));
         }
@@ -534,6 +585,7 @@ class Cache {
       Batch batch;
       try {
         detail::MutexLock lock(s.mu);
+        s.sync();
         n += s.remove_if(matches, now, batch_ptr(batch));
       } catch (...) {
         notify(batch);  // what was removed before a predicate threw is still reported
@@ -566,6 +618,7 @@ class Cache {
     Acquired a;
     {
       detail::MutexLock lock(s.mu);
+      s.sync();
       const typename ShardT::Probe probe{key, h};
       if (!s.find_acceptable(probe, now, batch_ptr(batch), accept, a.value)) {
         a.flight = s.find_flight(probe);
@@ -721,6 +774,7 @@ class Cache {
     for (std::size_t k = 1; k < shards_.size() && over_bounds(); ++k) {
       ShardT& s = *shards_[(from + k) % shards_.size()];
       detail::MutexLock lock(s.mu);
+      s.sync();
       while (over_bounds() && s.evict_lru(detail::kNil, out)) {
       }
     }
@@ -782,6 +836,7 @@ class Cache {
   const Clock* clock_ = nullptr;
   std::int64_t access_ttl_ = 0;
   detail::Totals totals_;
+  detail::ReadCounters reads_;
   std::vector<std::unique_ptr<ShardT>> shards_;
   std::atomic<std::uint64_t> listener_errors_{0};
   mutable CompressionCounters compression_;

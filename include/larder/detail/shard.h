@@ -4,14 +4,23 @@
 // A cache is an array of shards; a key's shard is chosen from the high bits of its seeded hash.
 // Each shard owns, under one mutex:
 //   * pool_   the entries (slot_pool.h): key, value, times, links, 32-bit indices;
-//   * index_  an absl::flat_hash_set<uint32_t> of slot indices. Its hash and equality functors
-//             look through the index into the pool, and lookups use a transparent `Probe`
-//             (key view + precomputed hash), so a key is stored once (in its slot) and hashed
-//             once per operation;
-//   * lru_    exact LRU order (recency_list.h); eviction takes the tail;
+//   * index_  hash -> slot (concurrent_index.h), readable without the lock. A key is stored once
+//             (in its slot) and hashed once per operation (a `Probe` carries the hash);
+//   * lru_    exact LRU order (recency_list.h); eviction takes the tail. Hits found without the
+//             lock reach it through reads_ (read_buffer.h), replayed before every change;
 //   * heap_   expiry order (expiry_heap.h); reclaiming expired entries pops its top;
 //   * tags_   tag -> slots (tag_index.h), touched only by tagged entries;
-//   * counters for Stats, kept here so that a hit writes only to its own shard's cache lines.
+//   * counters for the write-side Stats (hits and misses are counted by the cache, per thread).
+//
+// HOW THE HIT PATH WORKS (no lock, no shared write). get() opens an epoch ReadSection (epoch.h:
+// one exchange on the thread's own record), finds the slot through index_ (find_unlocked),
+// checks its deadline, copies the value, closes the section, appends the slot to its thread's
+// stripe of reads_ and counts the hit in its thread's counter line. Published slots are never
+// changed in place: a put over an existing key builds a new slot and swaps the index cell; a
+// removed slot is "retired" (kept intact, queued in limbo_) and freed only after two epoch
+// advances, when no reader can still be inside it. Old index tables are retired the same way.
+// Anything unusual (an expired entry to reclaim, expire_after_access, which must move a
+// deadline on every read) takes the locked path.
 // Entry and byte totals for the bounds are shared by all shards (`Totals`): they change only when
 // an entry is inserted or removed, never on a hit or an in-place update of the same weight.
 //
@@ -22,7 +31,6 @@
 #pragma once
 
 #include <absl/base/thread_annotations.h>
-#include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
 #include <atomic>
@@ -36,9 +44,12 @@
 #include <vector>
 
 #include "larder/clock.h"
+#include "larder/detail/concurrent_index.h"
+#include "larder/detail/epoch.h"
 #include "larder/detail/expiry_heap.h"
 #include "larder/detail/flight.h"
 #include "larder/detail/mutex.h"
+#include "larder/detail/read_buffer.h"
 #include "larder/detail/recency_list.h"
 #include "larder/detail/slot_pool.h"
 #include "larder/detail/tag_index.h"
@@ -119,14 +130,15 @@ Payload<V> copy_payload(const SlotT& s) {
 }
 
 struct ShardCounters {
-  std::uint64_t hits = 0, misses = 0, puts = 0, updates = 0, evictions = 0, evicted_bytes = 0,
-                expirations = 0, explicit_removals = 0;
+  std::uint64_t puts = 0, updates = 0, evictions = 0, evicted_bytes = 0, expirations = 0,
+                explicit_removals = 0;
 };
 
 template <class K, class V, class Hasher, class KeyEq, class KeyView>
-class alignas(64) Shard {
+class alignas(128) Shard {
  public:
   using Pool = SlotPool<K, V>;
+  using SlotT = Slot<K, V>;
   using Batch = RemovalBatch<K, V>;
 
   /// What lookups search the index with.
@@ -136,13 +148,44 @@ class alignas(64) Shard {
   };
 
   Shard(const Hasher* hasher, const KeyEq* eq, std::uint64_t seed, Totals* totals)
-      : index_(0, IndexHash{&pool_, hasher, seed}, IndexEq{&pool_, eq}), eq_(eq), totals_(totals) {}
+      : hasher_(hasher), eq_(eq), seed_(seed), totals_(totals) {}
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
+  /// No reader may be running (the cache is being destroyed): frees everything retired.
+  ~Shard() ABSL_NO_THREAD_SAFETY_ANALYSIS { free_retired(/*all=*/true); }
 
   Mutex mu;
 
-  // ---- reads ----
+  // ---- lock-free reads: call inside a ReadSection, without the lock ----
+
+  /// The slot holding `p`'s key (possibly expired), or kNil.
+  std::uint32_t find_unlocked(const Probe& p) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    const Pool* pool = &pool_;  // (the analysis does not look through the pointer in the lambda)
+    return index_.find(static_cast<std::uint32_t>(p.hash),
+                       [&](std::uint32_t i) { return (*eq_)((*pool)[i].key(), p.key); });
+  }
+  /// Slot `i`, found by find_unlocked in the same ReadSection. Read only.
+  const SlotT& slot_unlocked(std::uint32_t i) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return pool_[i];
+  }
+  /// Records a lock-free hit on slot `i` for the LRU (after its ReadSection; see read_buffer.h).
+  void record_hit(std::uint32_t i) {
+    if (reads_.record(i)) return;
+    if (mu.try_lock()) {
+      replay_hits();
+      mu.unlock();
+      reads_.record(i);
+    }
+  }
+
+  // ---- under the lock ----
+
+  /// Call first in every critical section that changes the shard: replays buffered hits into
+  /// the LRU (so eviction sees them, in order) and frees retired slots no reader can still see.
+  void sync() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    replay_hits();
+    if (limbo_head_ != kNil || retired_tables_ != nullptr) free_retired(/*all=*/false);
+  }
 
   /// The live entry for `p`, or kNil. An entry found expired is removed (cause kExpired).
   std::uint32_t find_live(const Probe& p, LazyNow& now, Batch* out)
@@ -153,28 +196,24 @@ class alignas(64) Shard {
     return kNil;
   }
 
-  /// get/lookup: counts a hit or a miss; on a hit marks the entry most recently used, extends
-  /// its access expiry, and calls on_hit(const Slot&) under the lock (copy, don't decode). An entry
-  /// found expired is removed (kExpired) and counts as a miss.
+  /// get/lookup under the lock (expire_after_access, or an expired entry seen without it):
+  /// returns whether it hit; on a hit marks the entry most recently used, extends its access
+  /// expiry, and calls on_hit(const Slot&) under the lock (copy, don't decode). An entry found
+  /// expired is removed (kExpired) and is a miss.
   template <class OnHit>
-  void read(const Probe& p, LazyNow& now, std::int64_t access_ttl, Batch* out, OnHit&& on_hit)
+  bool read(const Probe& p, LazyNow& now, std::int64_t access_ttl, Batch* out, OnHit&& on_hit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::uint32_t i = find(p);
-    if (i != kNil) {
-      auto& e = pool_[i];
-      if (!expired(e, now)) {
-        ++counters_.hits;
-        lru_.move_to_front(pool_, i, e);
-        if (access_ttl > 0 && !e.immortal) extend_access(i, e, now(), access_ttl);
-        on_hit(std::as_const(e));
-        return;
-      }
-      remove(i, RemovalCause::kExpired, out);
-    }
-    ++counters_.misses;
+    const std::uint32_t i = find_live(p, now, out);
+    if (i == kNil) return false;
+    auto& e = pool_[i];
+    lru_.move_to_front(pool_, i, e);
+    if (access_ttl > 0 && !e.immortal) extend_access(i, e, now(), access_ttl);
+    on_hit(std::as_const(e));
+    return true;
   }
 
-  /// peek/contains: calls f(const Slot&) if an unexpired entry exists; changes nothing.
+  /// peek/contains under the lock (caches with expire_after_access, whose deadlines move):
+  /// calls f(const Slot&) if an unexpired entry exists; changes nothing.
   template <class F>
   bool inspect(const Probe& p, LazyNow& now, F&& f) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = find(p);
@@ -199,8 +238,12 @@ class alignas(64) Shard {
     return true;
   }
   /// The TTL entry `e` was stored with (kNoExpiry if none).
-  static Duration stored_ttl(const Slot<K, V>& e) noexcept {
+  static Duration stored_ttl(const SlotT& e) noexcept {
     return e.write_deadline == kNever ? kNoExpiry : Duration{e.write_deadline - e.written};
+  }
+  /// Whether `e` has expired at now().
+  static bool expired(const SlotT& e, LazyNow& now) noexcept {
+    return e.expires != kNever && e.expires <= now();
   }
 
   // ---- single-flight loads (flight.h) ----
@@ -231,17 +274,14 @@ class alignas(64) Shard {
   /// Stores a new entry (the key must be absent) as most recently used; returns its slot.
   std::uint32_t insert(std::uint64_t hash, K&& key, Payload<V>&& value, const EntryMeta& m,
                        std::vector<std::string>&& tags) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::uint32_t i = pool_.allocate(std::move(key), std::move(value));
+    const std::uint32_t i = build(std::move(key), std::move(value), m, std::move(tags));
     try {
-      index_.lazy_emplace(Probe{KeyView(pool_[i].key()), hash},
-                          [i](const auto& construct) { construct(i); });
+      if (auto* old = index_.insert(static_cast<std::uint32_t>(hash), i)) retire_table(old);
     } catch (...) {
-      pool_.release(i);
+      unbuild(i);
       throw;
     }
-    set_meta(i, m);
     lru_.push_front(pool_, i);
-    set_tags(i, std::move(tags));
     ++size_;
     bytes_ += m.weight;
     totals_->entries.fetch_add(1, std::memory_order_relaxed);
@@ -250,44 +290,40 @@ class alignas(64) Shard {
     return i;
   }
 
-  /// Replaces the value of live entry `i` and makes it most recently used. The old value goes to
-  /// `out` (cause kReplaced) when a listener wants it.
-  void replace(std::uint32_t i, Payload<V>&& value, const EntryMeta& m,
-               std::vector<std::string>&& tags, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    auto& s = pool_[i];
-    if (out) out->push_back({s.key(), take_payload<V>(s), RemovalCause::kReplaced});
-    if (!s.framed && !value.framed()) {
-      s.value() = std::move(*value.value);  // the common case: assign in place
-    } else {
-      s.destroy_value();
-      try {
-        value.construct_into(s);
-      } catch (...) {
-        if constexpr (kFrameStorage<V>) {  // leave a valid (empty-frame) entry, not a dead one
-          s.construct_frame(std::string());
-          s.framed = true;
-        }
-        throw;
-      }
+  /// Replaces live entry `i` (of hash `hash`) by a new slot holding `key` and `value`, most
+  /// recently used; returns the new slot. The old one is retired (readers may still copy it);
+  /// its value goes to `out` (cause kReplaced) when a listener wants it.
+  std::uint32_t replace(std::uint32_t i, std::uint64_t hash, K&& key, Payload<V>&& value,
+                        const EntryMeta& m, std::vector<std::string>&& tags, Batch* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (out) out->push_back({pool_[i].key(), copy_payload<V>(pool_[i]), RemovalCause::kReplaced});
+    std::uint32_t j;
+    try {
+      j = build(std::move(key), std::move(value), m, std::move(tags));
+    } catch (...) {
+      if (out) out->pop_back();
+      throw;
     }
+    index_.replace(static_cast<std::uint32_t>(hash), i, j);
+    auto& s = pool_[i];
     const std::int64_t delta = std::int64_t{m.weight} - std::int64_t{s.weight};
     bytes_ += delta;
     if (delta != 0) totals_->bytes.fetch_add(delta, std::memory_order_relaxed);
-    set_meta(i, m);
-    lru_.move_to_front(pool_, i);
-    if (s.tagged) tags_.remove(i);
-    set_tags(i, std::move(tags));
+    unlink(i);
+    lru_.push_front(pool_, j);
+    retire(i);
     ++counters_.puts;
     ++counters_.updates;
+    return j;
   }
 
-  /// Removes entry `i` for `cause`; moves it into `out` when given.
+  /// Removes entry `i` for `cause`; copies it into `out` when given (readers may still be
+  /// copying it: it is retired, not destroyed).
   void remove(std::uint32_t i, RemovalCause cause, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto& s = pool_[i];
-    lru_.unlink(pool_, i);
-    heap_.remove(pool_, i);
-    if (s.tagged) tags_.remove(i);
-    index_.erase(i);
+    if (out) out->push_back({s.key(), copy_payload<V>(s), cause});
+    index_.erase(hash32(s), i);
+    unlink(i);
     switch (cause) {
       case RemovalCause::kEvicted:
         ++counters_.evictions;
@@ -304,8 +340,7 @@ class alignas(64) Shard {
     bytes_ -= s.weight;
     totals_->entries.fetch_sub(1, std::memory_order_relaxed);
     totals_->bytes.fetch_sub(s.weight, std::memory_order_relaxed);
-    if (out) out->push_back({std::move(s.key()), take_payload<V>(s), cause});
-    pool_.release(i);
+    retire(i);
   }
 
   /// Evicts the least recently used entry unless it is `keep`; false when there is none to evict.
@@ -334,7 +369,7 @@ class alignas(64) Shard {
     std::size_t n = 0;
     for (std::uint32_t i = 0, end = pool_.high_water(); i < end; ++i) {
       auto& s = pool_[i];
-      if (!s.live || expired(s, now) || !matches(std::as_const(s))) continue;
+      if (s.state != kLive || expired(s, now) || !matches(std::as_const(s))) continue;
       remove(i, RemovalCause::kExplicit, out);
       ++n;
     }
@@ -354,12 +389,16 @@ class alignas(64) Shard {
     if (out) {
       out->reserve(out->size() + n);
       for (std::uint32_t i = lru_.head(); i != kNil; i = pool_[i].next) {
-        out->push_back(
-            {std::move(pool_[i].key()), take_payload<V>(pool_[i]), RemovalCause::kExplicit});
+        out->push_back({pool_[i].key(), copy_payload<V>(pool_[i]), RemovalCause::kExplicit});
       }
     }
-    index_.clear();
-    pool_.clear();
+    retire_table(index_.reset());
+    for (std::uint32_t i = lru_.head(); i != kNil;) {
+      const std::uint32_t next = pool_[i].next;
+      pool_[i].heap_pos = kNil;
+      retire(i);
+      i = next;
+    }
     lru_.reset();
     heap_.reset();
     tags_.reset();
@@ -380,37 +419,100 @@ class alignas(64) Shard {
   }
 
  private:
-  struct IndexHash {
-    using is_transparent = void;
-    const Pool* pool = nullptr;
-    const Hasher* hasher = nullptr;
-    std::uint64_t seed = 0;
-    std::size_t operator()(std::uint32_t i) const noexcept {
-      return seeded_hash(*hasher, KeyView((*pool)[i].key()), seed);
-    }
-    std::size_t operator()(const Probe& p) const noexcept { return p.hash; }
-  };
-  struct IndexEq {
-    using is_transparent = void;
-    const Pool* pool = nullptr;
-    const KeyEq* eq = nullptr;
-    bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
-    bool operator()(std::uint32_t a, const Probe& p) const {
-      return (*eq)((*pool)[a].key(), p.key);
-    }
-    bool operator()(const Probe& p, std::uint32_t a) const {
-      return (*eq)((*pool)[a].key(), p.key);
-    }
-  };
-
   std::uint32_t find(const Probe& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    auto it = index_.find(p);
-    return it == index_.end() ? kNil : *it;
+    return find_unlocked(p);
   }
-  static bool expired(const Slot<K, V>& e, LazyNow& now) noexcept {
-    return e.expires != kNever && e.expires <= now();
+  std::uint32_t hash32(const SlotT& s) const noexcept {
+    return static_cast<std::uint32_t>(seeded_hash(*hasher_, KeyView(s.key()), seed_));
   }
-  void extend_access(std::uint32_t i, Slot<K, V>& e, std::int64_t now, std::int64_t access_ttl)
+
+  /// A new, unpublished slot with key, value, times and tags. Throws with nothing changed.
+  std::uint32_t build(K&& key, Payload<V>&& value, const EntryMeta& m,
+                      std::vector<std::string>&& tags) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const std::uint32_t i = pool_.allocate(std::move(key), std::move(value));
+    try {
+      set_meta(i, m);
+      pool_[i].tagged = !tags.empty();
+      if (!tags.empty()) tags_.add(i, std::move(tags));
+    } catch (...) {
+      unbuild(i);
+      throw;
+    }
+    return i;
+  }
+  /// Undoes build(i).
+  void unbuild(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    heap_.remove(pool_, i);
+    if (pool_[i].tagged) tags_.remove(i);
+    pool_.release(i);
+  }
+  /// Takes live slot `i` out of the LRU, the expiry heap and the tag index.
+  void unlink(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto& s = pool_[i];
+    lru_.unlink(pool_, i, s);
+    heap_.remove(pool_, i);
+    if (s.tagged) tags_.remove(i);
+  }
+
+  // ---- deferred reclamation (epoch.h) ----
+  // Retired slots wait in a FIFO through Slot::next; Slot::prev holds the low 32 bits of the
+  // epoch they were retired at (their links are unused once out of the LRU; readers read
+  // neither). Retired index tables wait on a list of their own.
+
+  /// Retires slot `i`, already out of the index and the LRU.
+  void retire(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto& s = pool_[i];
+    s.state = kRetired;
+    s.prev = static_cast<std::uint32_t>(current_epoch());
+    s.next = kNil;
+    if (limbo_tail_ == kNil) {
+      limbo_head_ = i;
+    } else {
+      pool_[limbo_tail_].next = i;
+    }
+    limbo_tail_ = i;
+    ++limbo_size_;
+  }
+  void retire_table(ConcurrentIndex::Table* t) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    t->retired_epoch = current_epoch();
+    t->retired_next = retired_tables_;
+    retired_tables_ = t;
+  }
+  /// Frees what no reader can see any more (all: everything; no reader may exist).
+  void free_retired(bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::uint64_t e = current_epoch();
+    if (!all && (limbo_size_ >= kAdvanceEvery + since_advance_ ||
+                 (retired_tables_ && !reclaimable(retired_tables_->retired_epoch, e)))) {
+      since_advance_ = limbo_size_;
+      e = try_advance_epoch();
+    }
+    const auto epoch32 = static_cast<std::uint32_t>(e);
+    while (limbo_head_ != kNil && (all || epoch32 - pool_[limbo_head_].prev >= 2)) {
+      const std::uint32_t i = limbo_head_;
+      limbo_head_ = pool_[i].next;
+      pool_.release(i);
+      --limbo_size_;
+    }
+    if (limbo_head_ == kNil) limbo_tail_ = kNil;
+    if (since_advance_ > limbo_size_) since_advance_ = limbo_size_;
+    for (ConcurrentIndex::Table** link = &retired_tables_; *link;) {
+      ConcurrentIndex::Table* t = *link;
+      if (all || reclaimable(t->retired_epoch, e)) {
+        *link = t->retired_next;
+        delete t;
+      } else {
+        link = &t->retired_next;
+      }
+    }
+  }
+
+  void replay_hits() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    reads_.drain([this](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      if (i < pool_.high_water() && pool_[i].state == kLive) lru_.move_to_front(pool_, i);
+    });
+  }
+
+  void extend_access(std::uint32_t i, SlotT& e, std::int64_t now, std::int64_t access_ttl)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::int64_t deadline = std::min(e.write_deadline, saturating_add(now, access_ttl));
     if (deadline != e.expires) {
@@ -425,28 +527,30 @@ class alignas(64) Shard {
     s.expires = m.expires;
     s.weight = m.weight;
     s.immortal = m.immortal;
-    if (m.expires == kNever) {
-      heap_.remove(pool_, i);
-    } else {
-      heap_.set(pool_, i, m.expires);
-    }
-  }
-  void set_tags(std::uint32_t i, std::vector<std::string>&& tags)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    pool_[i].tagged = !tags.empty();
-    if (!tags.empty()) tags_.add(i, std::move(tags));
+    if (m.expires != kNever) heap_.set(pool_, i, m.expires);
   }
 
-  Pool pool_ ABSL_GUARDED_BY(mu);
-  absl::flat_hash_set<std::uint32_t, IndexHash, IndexEq> index_ ABSL_GUARDED_BY(mu);
+  /// Retired slots between attempts to advance the epoch.
+  static constexpr std::size_t kAdvanceEvery = 32;
+
+  Pool pool_ ABSL_GUARDED_BY(mu);  // (lock-free readers: find_unlocked / slot_unlocked)
+  ConcurrentIndex index_;          // written under mu; read by anyone in a ReadSection
+  ReadBuffer reads_;               // written by readers; drained under mu
   RecencyList lru_ ABSL_GUARDED_BY(mu);
   ExpiryHeap heap_ ABSL_GUARDED_BY(mu);
   TagIndex tags_ ABSL_GUARDED_BY(mu);
   ShardCounters counters_ ABSL_GUARDED_BY(mu);
   std::size_t size_ ABSL_GUARDED_BY(mu) = 0;
   std::size_t bytes_ ABSL_GUARDED_BY(mu) = 0;
+  std::uint32_t limbo_head_ ABSL_GUARDED_BY(mu) = kNil;
+  std::uint32_t limbo_tail_ ABSL_GUARDED_BY(mu) = kNil;
+  std::size_t limbo_size_ ABSL_GUARDED_BY(mu) = 0;
+  std::size_t since_advance_ ABSL_GUARDED_BY(mu) = 0;
+  ConcurrentIndex::Table* retired_tables_ ABSL_GUARDED_BY(mu) = nullptr;
   std::vector<std::pair<K, std::shared_ptr<Flight<V>>>> flights_ ABSL_GUARDED_BY(mu);
+  const Hasher* const hasher_;
   const KeyEq* const eq_;
+  const std::uint64_t seed_;
   Totals* const totals_;
 };
 

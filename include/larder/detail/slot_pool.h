@@ -1,12 +1,19 @@
 // Entry storage of one shard (larder::detail).
 //
 // IMPLEMENTATION DETAILS
-// Entries live in "slots" addressed by 32-bit indices. Slots are allocated in chunks that double
-// in size (64, 128, 256, ... slots), so a slot never moves once constructed (no rehash/realloc
-// copies of keys and values, no latency spike when a big shard grows), an empty cache costs
-// nothing, and index -> address is two bit operations. Freed slots form a singly linked free list
-// through `next`. The key and value are constructed in place in a live slot and destroyed when it
-// is freed; the other fields are plain data owned by the shard's structures:
+// Entries live in "slots" addressed by 32-bit indices. Slots are allocated in chunks of 256, so a
+// slot never moves once constructed (no rehash/realloc copies of keys and values, no latency
+// spike when a big shard grows), an empty cache costs nothing, and index -> address is a shift,
+// a mask and two loads: directory[i >> 8][i & 255]. The directory of chunk pointers doubles when
+// full; the new one is published with one atomic store, and old directories are kept (they are
+// small: all of them together are at most the size of the current one), so a reader without the
+// shard lock may use whichever it loaded. Chunks are freed only by clear() (the destructor), so
+// readers without the shard lock can always dereference an index they found.
+// Freed slots form a singly linked free list through `next`. The key and value are constructed in
+// place in a live slot and destroyed when it is freed; the other fields are plain data owned by the
+// shard's structures:
+//   state      free, live, or retired: removed from the index but kept intact (key and value
+//              included) until no lock-free reader can still be looking at it (epoch.h)
 //   prev/next  recency list links (recency_list.h), or the free list link
 //   heap_pos   position in the expiry heap (expiry_heap.h), kNil when the entry never expires
 //   written    time of the put, for lookup()'s age
@@ -16,8 +23,7 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
-#include <bit>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -28,6 +34,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "larder/codec.h"
 
@@ -53,6 +60,9 @@ inline constexpr std::size_t kValueAlign = kFrameStorage<V>
 inline constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
 inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
+/// Slot states.
+inline constexpr std::uint8_t kFree = 0, kLive = 1, kRetired = 2;
+
 template <class K, class V>
 struct Slot {
   alignas(K) unsigned char key_buf[sizeof(K)];
@@ -64,7 +74,7 @@ struct Slot {
   std::uint32_t next;
   std::uint32_t heap_pos;
   std::uint32_t weight;
-  bool live;
+  std::uint8_t state;  // kFree, kLive, kRetired (removed, key and value kept for readers)
   bool tagged;
   bool immortal;  // put with kNoExpiry: exempt from expire_after_access too
   bool framed;    // value_buf holds a std::string frame, not a V (kFrameStorage<V> only)
@@ -124,20 +134,21 @@ template <class K, class V>
 class SlotPool {
  public:
   using SlotT = Slot<K, V>;
-  static constexpr std::uint32_t kFirstChunkBits = 6;  // first chunk: 64 slots
+  static constexpr std::uint32_t kChunkBits = 8;  // 256 slots per chunk
+  static constexpr std::uint32_t kChunk = 1u << kChunkBits;
 
   SlotPool() = default;
   SlotPool(const SlotPool&) = delete;
   SlotPool& operator=(const SlotPool&) = delete;
   ~SlotPool() { clear(); }
 
+  /// Slot `i` (< high_water()). Safe without the shard lock for an index found through the
+  /// shard's index: the chunk was linked into the directory before the index was published.
   SlotT& operator[](std::uint32_t i) noexcept {
-    auto [c, off] = locate(i);
-    return chunks_[c][off];
+    return dir_.load(std::memory_order_relaxed)[i >> kChunkBits][i & (kChunk - 1)];
   }
   const SlotT& operator[](std::uint32_t i) const noexcept {
-    auto [c, off] = locate(i);
-    return chunks_[c][off];
+    return dir_.load(std::memory_order_relaxed)[i >> kChunkBits][i & (kChunk - 1)];
   }
 
   /// Constructs the key and the payload (value or frame) in a free slot; returns its index.
@@ -150,8 +161,7 @@ class SlotPool {
     if (fresh) {
       if (high_water_ == kNil) throw std::length_error("larder: shard full (2^32-1 entries)");
       i = high_water_;
-      auto [c, off] = locate(i);
-      if (!chunks_[c]) chunks_[c] = std::make_unique<SlotT[]>(chunk_size(c));
+      if ((i & (kChunk - 1)) == 0) add_chunk();
     }
     SlotT& s = (*this)[i];
     ::new (static_cast<void*>(s.key_buf)) K(std::forward<KK>(key));
@@ -166,7 +176,7 @@ class SlotPool {
     } else {
       free_head_ = s.next;
     }
-    s.live = true;
+    s.state = kLive;
     s.tagged = false;
     s.immortal = false;
     s.heap_pos = kNil;
@@ -174,46 +184,63 @@ class SlotPool {
     return i;
   }
 
-  /// Destroys the key and value of live slot `i` and puts it on the free list.
+  /// Destroys the key and value of (live or retired) slot `i` and puts it on the free list.
   void release(std::uint32_t i) noexcept {
     SlotT& s = (*this)[i];
     s.key().~K();
     s.destroy_value();
-    s.live = false;
+    s.state = kFree;
     s.next = free_head_;
     free_head_ = i;
   }
 
   /// Number of slots ever handed out (live ones are among [0, high_water())).
+  /// Only grows until clear(): a slot index once handed out stays addressable.
   std::uint32_t high_water() const noexcept { return high_water_; }
 
-  /// Destroys every live slot and frees all chunks.
+  /// Destroys every live or retired slot and frees all chunks. No reader may be running.
   void clear() noexcept {
     for (std::uint32_t i = 0; i < high_water_; ++i) {
       SlotT& s = (*this)[i];
-      if (s.live) {
+      if (s.state != kFree) {
         s.key().~K();
         s.destroy_value();
       }
     }
-    for (auto& c : chunks_) c.reset();
+    chunks_.clear();
+    dirs_.clear();
+    dir_.store(nullptr, std::memory_order_relaxed);
+    dir_capacity_ = 0;
     high_water_ = 0;
     free_head_ = kNil;
   }
 
  private:
-  static constexpr std::size_t chunk_size(std::uint32_t c) noexcept {
-    return std::size_t{1} << (c + kFirstChunkBits);
-  }
-  // Chunk c holds indices [64 * (2^c - 1), 64 * (2^(c+1) - 1)).
-  static std::pair<std::uint32_t, std::size_t> locate(std::uint32_t i) noexcept {
-    const std::uint64_t biased = std::uint64_t{i} + (std::uint64_t{1} << kFirstChunkBits);
-    const std::uint32_t c =
-        static_cast<std::uint32_t>(std::bit_width(biased)) - 1 - kFirstChunkBits;
-    return {c, static_cast<std::size_t>(biased - (std::uint64_t{1} << (c + kFirstChunkBits)))};
+  /// Allocates the chunk for index high_water_ (a multiple of kChunk), growing the directory
+  /// if it is full. Strong guarantee.
+  void add_chunk() {
+    const std::size_t c = high_water_ >> kChunkBits;
+    chunks_.reserve(c + 1);
+    auto chunk = std::make_unique<SlotT[]>(kChunk);
+    if (c == dir_capacity_) {
+      const std::size_t cap = std::max<std::size_t>(4, 2 * dir_capacity_);
+      auto dir = std::make_unique<SlotT*[]>(cap);
+      for (std::size_t k = 0; k < c; ++k) dir[k] = chunks_[k].get();
+      dirs_.reserve(dirs_.size() + 1);
+      dir[c] = chunk.get();
+      dir_.store(dir.get(), std::memory_order_release);
+      dirs_.push_back(std::move(dir));
+      dir_capacity_ = cap;
+    } else {
+      dir_.load(std::memory_order_relaxed)[c] = chunk.get();
+    }
+    chunks_.push_back(std::move(chunk));
   }
 
-  std::array<std::unique_ptr<SlotT[]>, 33 - kFirstChunkBits> chunks_{};
+  std::atomic<SlotT**> dir_{nullptr};             // the current directory
+  std::vector<std::unique_ptr<SlotT[]>> chunks_;  // owns the chunks
+  std::vector<std::unique_ptr<SlotT*[]>> dirs_;   // every directory (readers may hold old ones)
+  std::size_t dir_capacity_ = 0;
   std::uint32_t high_water_ = 0;
   std::uint32_t free_head_ = kNil;
 };

@@ -1,0 +1,69 @@
+// Lossy per-thread-stripe buffers of hits awaiting their LRU update (larder::detail).
+//
+// IMPLEMENTATION DETAILS
+// A hit must not write to a line other threads write (Caffeine's read buffers, Manes 2015). So a
+// hit does not splice the LRU list; it appends its slot index to one of a shard's stripes, picked
+// per thread, and whoever holds the shard lock next replays the stripes in order (move to front).
+// Writers replay before every change, so with one thread the order of gets and puts reaching the
+// list is exactly the program order: exact LRU. A full stripe makes its producer try the lock and
+// replay; if the lock is busy the hit is dropped (recency is then approximate, never wrong about
+// what is cached). Producers sharing a stripe may overwrite each other's record: also a drop.
+// Replaying checks each index is a live slot (it may have been removed or reused since). A hit on
+// the slot a stripe recorded last, still pending, is not recorded again.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "larder/detail/epoch.h"
+
+namespace larder::detail {
+
+class ReadBuffer {
+ public:
+  static constexpr std::uint32_t kStripes = 4;
+  static constexpr std::uint32_t kCapacity = 16;
+
+  /// Records a hit on `slot`; false when the caller's stripe is full (replay, then retry).
+  bool record(std::uint32_t slot) noexcept {
+    Stripe& s = stripes_[t_thread_id % kStripes];  // set by the caller's ReadSection
+    const std::uint32_t t = s.tail.load(std::memory_order_relaxed);
+    const std::uint32_t h = s.head.load(std::memory_order_acquire);
+    // A repeat of the stripe's last pending record changes nothing (moving an entry to the
+    // front twice in a row is moving it once), so hot keys do not fill the stripe.
+    if (t != h && s.cells[(t - 1) % kCapacity].load(std::memory_order_relaxed) == slot) return true;
+    if (t - h >= kCapacity) return false;
+    s.cells[t % kCapacity].store(slot, std::memory_order_relaxed);
+    s.tail.store(t + 1, std::memory_order_release);
+    return true;
+  }
+
+  /// Replays every recorded hit, oldest first per stripe, through f(slot). Shard lock held.
+  template <class F>
+  void drain(F&& f) {
+    for (Stripe& s : stripes_) {
+      const std::uint32_t t = s.tail.load(std::memory_order_acquire);
+      std::uint32_t h = s.head.load(std::memory_order_relaxed);
+      if (t == h) continue;
+      if (static_cast<std::int32_t>(t - h) < 0) {  // racing producers moved tail back: resync
+        s.head.store(t, std::memory_order_release);
+        continue;
+      }
+      if (t - h > kCapacity) h = t - kCapacity;
+      for (; h != t; ++h) f(s.cells[h % kCapacity].load(std::memory_order_relaxed));
+      s.head.store(t, std::memory_order_release);
+    }
+  }
+
+ private:
+  struct alignas(128) Stripe {
+    std::atomic<std::uint32_t> tail{0};  // producers
+    std::atomic<std::uint32_t> head{0};  // the lock holder
+    std::atomic<std::uint32_t> cells[kCapacity] = {};
+  };
+
+  Stripe stripes_[kStripes];
+};
+
+}  // namespace larder::detail
