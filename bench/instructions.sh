@@ -6,7 +6,7 @@ set -euo pipefail
 bin=${1:-"$(dirname "$0")/../build/release/bench/larder_instructions"}
 count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 |
           grep -oE 'Collected : [0-9]+' | grep -oE '[0-9]+'; }
-for op in get put; do
+for op in get put update; do
   for impl in larder mutex-lru; do
     setup=$(count "$bin" "$impl" "$op" setup)
     total=$(count "$bin" "$impl" "$op")

@@ -2,11 +2,11 @@
 //
 // An indexed binary min-heap of (deadline, slot) pairs: the entry that expires first is on top,
 // so reclaiming expired entries never scans the shard — pop while top.deadline <= now. Each slot
-// remembers its heap position (Slot::heap_pos), so a slot's deadline can be changed (put, access
-// expiry) or the slot removed in O(log n) without leaving tombstones: the heap holds exactly one
-// node per expiring entry, never more (bounded bookkeeping, whatever the write pattern). Entries
-// that never expire are not in it. Nodes carry their deadline so sifting touches only the heap's
-// own contiguous array, not the slots.
+// remembers its heap position (Link::heap_pos, slot_pool.h), so a slot's deadline can be changed
+// (put, access expiry) or the slot removed in O(log n) without leaving tombstones: the heap holds
+// exactly one node per expiring entry, never more (bounded bookkeeping, whatever the write
+// pattern). Entries that never expire are not in it. Nodes carry their deadline so sifting touches
+// only the heap's own contiguous array, not the slots.
 #pragma once
 
 #include <cstdint>
@@ -30,11 +30,11 @@ class ExpiryHeap {
   /// Inserts slot `i` (not in the heap) with `deadline`, or updates its deadline if present.
   template <class Pool>
   void set(Pool& pool, std::uint32_t i, std::int64_t deadline) {
-    std::uint32_t pos = pool[i].heap_pos;
+    std::uint32_t pos = pool.link(i).heap_pos;
     if (pos == kNil) {
       nodes_.push_back({deadline, i});
       pos = static_cast<std::uint32_t>(nodes_.size() - 1);
-      pool[i].heap_pos = pos;
+      pool.link(i).heap_pos = pos;
       sift_up(pool, pos);
       return;
     }
@@ -50,16 +50,16 @@ class ExpiryHeap {
   /// Removes slot `i` if it is in the heap.
   template <class Pool>
   void remove(Pool& pool, std::uint32_t i) noexcept {
-    const std::uint32_t pos = pool[i].heap_pos;
+    const std::uint32_t pos = pool.link(i).heap_pos;
     if (pos == kNil) return;
-    pool[i].heap_pos = kNil;
+    pool.link(i).heap_pos = kNil;
     const std::uint32_t last = static_cast<std::uint32_t>(nodes_.size() - 1);
     if (pos != last) {
       const std::uint32_t moved = nodes_[last].slot;
       place(pool, pos, nodes_[last]);
       nodes_.pop_back();
       sift_up(pool, pos);
-      sift_down(pool, pool[moved].heap_pos);
+      sift_down(pool, pool.link(moved).heap_pos);
     } else {
       nodes_.pop_back();
     }
@@ -71,7 +71,7 @@ class ExpiryHeap {
   template <class Pool>
   void place(Pool& pool, std::uint32_t pos, const Node& n) noexcept {
     nodes_[pos] = n;
-    pool[n.slot].heap_pos = pos;
+    pool.link(n.slot).heap_pos = pos;
   }
   template <class Pool>
   void sift_up(Pool& pool, std::uint32_t pos) noexcept {

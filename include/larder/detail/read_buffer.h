@@ -4,8 +4,11 @@
 // A hit must not write to a line other threads write (Caffeine's read buffers, Manes 2015). So a
 // hit does not splice the LRU list; it appends its slot index to one of a shard's stripes, picked
 // per thread, and whoever holds the shard lock next replays the stripes in order (move to front).
-// Writers replay before every change, so with one thread the order of gets and puts reaching the
-// list is exactly the program order: exact LRU. A full stripe makes its producer try the lock and
+// A writer replays its own stripe before every change, and every stripe before it evicts, so with
+// one thread the order of gets and puts reaching the list is exactly the program order: exact
+// LRU. (Other threads' pending hits are concurrent with the write; they need to be in the list
+// only when an eviction is about to read its order. Not reading their stripes on every write
+// keeps writers off lines the readers write.) A full stripe makes its producer try the lock and
 // replay; if the lock is busy the hit is dropped (recency is then approximate, never wrong about
 // what is cached). Producers sharing a stripe may overwrite each other's record: also a drop.
 // Replaying checks each index is a live slot (it may have been removed or reused since). A hit on
@@ -42,18 +45,12 @@ class ReadBuffer {
   /// Replays every recorded hit, oldest first per stripe, through f(slot). Shard lock held.
   template <class F>
   void drain(F&& f) {
-    for (Stripe& s : stripes_) {
-      const std::uint32_t t = s.tail.load(std::memory_order_acquire);
-      std::uint32_t h = s.head.load(std::memory_order_relaxed);
-      if (t == h) continue;
-      if (static_cast<std::int32_t>(t - h) < 0) {  // racing producers moved tail back: resync
-        s.head.store(t, std::memory_order_release);
-        continue;
-      }
-      if (t - h > kCapacity) h = t - kCapacity;
-      for (; h != t; ++h) f(s.cells[h % kCapacity].load(std::memory_order_relaxed));
-      s.head.store(t, std::memory_order_release);
-    }
+    for (Stripe& s : stripes_) drain(s, f);
+  }
+  /// Replays the calling thread's stripe only. Shard lock held.
+  template <class F>
+  void drain_mine(F&& f) {
+    drain(stripes_[t_thread_id % kStripes], f);
   }
 
  private:
@@ -62,6 +59,19 @@ class ReadBuffer {
     std::atomic<std::uint32_t> head{0};  // the lock holder
     std::atomic<std::uint32_t> cells[kCapacity] = {};
   };
+  template <class F>
+  static void drain(Stripe& s, F& f) {
+    const std::uint32_t t = s.tail.load(std::memory_order_acquire);
+    std::uint32_t h = s.head.load(std::memory_order_relaxed);
+    if (t == h) return;
+    if (static_cast<std::int32_t>(t - h) < 0) {  // racing producers moved tail back: resync
+      s.head.store(t, std::memory_order_release);
+      return;
+    }
+    if (t - h > kCapacity) h = t - kCapacity;
+    for (; h != t; ++h) f(s.cells[h % kCapacity].load(std::memory_order_relaxed));
+    s.head.store(t, std::memory_order_release);
+  }
 
   Stripe stripes_[kStripes];
 };

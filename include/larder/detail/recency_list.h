@@ -1,6 +1,7 @@
 // Exact LRU order of one shard's entries (larder::detail).
 //
-// An intrusive doubly linked list through Slot::prev/next (32-bit indices, no allocation):
+// An intrusive doubly linked list through the slots' Link::prev/next (slot_pool.h; 32-bit
+// indices, no allocation):
 // head = most recently used, tail = least recently used, the next to evict. All operations O(1).
 #pragma once
 
@@ -17,46 +18,35 @@ class RecencyList {
 
   template <class Pool>
   void push_front(Pool& pool, std::uint32_t i) noexcept {
-    push_front(pool, i, pool[i]);
-  }
-  /// As above, with `s` = pool[i] already resolved (saves an index -> address step).
-  template <class Pool, class Slot>
-  void push_front(Pool& pool, std::uint32_t i, Slot& s) noexcept {
-    s.prev = kNil;
-    s.next = head_;
-    if (head_ != kNil) pool[head_].prev = i;
+    auto& l = pool.link(i);
+    l.prev = kNil;
+    l.next = head_;
+    if (head_ != kNil) pool.link(head_).prev = i;
     head_ = i;
     if (tail_ == kNil) tail_ = i;
   }
 
   template <class Pool>
   void unlink(Pool& pool, std::uint32_t i) noexcept {
-    unlink(pool, i, pool[i]);
-  }
-  template <class Pool, class Slot>
-  void unlink(Pool& pool, std::uint32_t /*i*/, Slot& s) noexcept {
-    if (s.prev != kNil) {
-      pool[s.prev].next = s.next;
+    auto& l = pool.link(i);
+    if (l.prev != kNil) {
+      pool.link(l.prev).next = l.next;
     } else {
-      head_ = s.next;
+      head_ = l.next;
     }
-    if (s.next != kNil) {
-      pool[s.next].prev = s.prev;
+    if (l.next != kNil) {
+      pool.link(l.next).prev = l.prev;
     } else {
-      tail_ = s.prev;
+      tail_ = l.prev;
     }
-    s.prev = s.next = kNil;
+    l.prev = l.next = kNil;
   }
 
   template <class Pool>
   void move_to_front(Pool& pool, std::uint32_t i) noexcept {
-    if (head_ != i) move_to_front(pool, i, pool[i]);
-  }
-  template <class Pool, class Slot>
-  void move_to_front(Pool& pool, std::uint32_t i, Slot& s) noexcept {
     if (head_ == i) return;
-    unlink(pool, i, s);
-    push_front(pool, i, s);
+    unlink(pool, i);
+    push_front(pool, i);
   }
 
   void reset() noexcept { head_ = tail_ = kNil; }

@@ -172,7 +172,7 @@ class alignas(128) Shard {
   void record_hit(std::uint32_t i) {
     if (reads_.record(i)) return;
     if (mu.try_lock()) {
-      replay_hits();
+      reads_.drain_mine(replay_one());
       mu.unlock();
       reads_.record(i);
     }
@@ -180,10 +180,11 @@ class alignas(128) Shard {
 
   // ---- under the lock ----
 
-  /// Call first in every critical section that changes the shard: replays buffered hits into
-  /// the LRU (so eviction sees them, in order) and frees retired slots no reader can still see.
+  /// Call first in every critical section that changes the shard: replays the calling thread's
+  /// buffered hits into the LRU (so its own gets and puts reach the list in program order) and
+  /// frees retired slots no reader can still see.
   void sync() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    replay_hits();
+    reads_.drain_mine(replay_one());
     if (limbo_head_ != kNil || retired_tables_ != nullptr) free_retired(/*all=*/false);
   }
 
@@ -206,7 +207,7 @@ class alignas(128) Shard {
     const std::uint32_t i = find_live(p, now, out);
     if (i == kNil) return false;
     auto& e = pool_[i];
-    lru_.move_to_front(pool_, i, e);
+    lru_.move_to_front(pool_, i);
     if (access_ttl > 0 && !e.immortal) extend_access(i, e, now(), access_ttl);
     on_hit(std::as_const(e));
     return true;
@@ -344,7 +345,9 @@ class alignas(128) Shard {
   }
 
   /// Evicts the least recently used entry unless it is `keep`; false when there is none to evict.
+  /// Replays every thread's buffered hits first, so that the order it evicts by includes them.
   bool evict_lru(std::uint32_t keep, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    replay_hits();
     const std::uint32_t t = lru_.tail();
     if (t == kNil || t == keep) return false;
     remove(t, RemovalCause::kEvicted, out);
@@ -388,14 +391,14 @@ class alignas(128) Shard {
     const std::size_t n = size_;
     if (out) {
       out->reserve(out->size() + n);
-      for (std::uint32_t i = lru_.head(); i != kNil; i = pool_[i].next) {
+      for (std::uint32_t i = lru_.head(); i != kNil; i = pool_.link(i).next) {
         out->push_back({pool_[i].key(), copy_payload<V>(pool_[i]), RemovalCause::kExplicit});
       }
     }
     retire_table(index_.reset());
     for (std::uint32_t i = lru_.head(); i != kNil;) {
-      const std::uint32_t next = pool_[i].next;
-      pool_[i].heap_pos = kNil;
+      const std::uint32_t next = pool_.link(i).next;
+      pool_.link(i).heap_pos = kNil;
       retire(i);
       i = next;
     }
@@ -449,26 +452,26 @@ class alignas(128) Shard {
   /// Takes live slot `i` out of the LRU, the expiry heap and the tag index.
   void unlink(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto& s = pool_[i];
-    lru_.unlink(pool_, i, s);
+    lru_.unlink(pool_, i);
     heap_.remove(pool_, i);
     if (s.tagged) tags_.remove(i);
   }
 
   // ---- deferred reclamation (epoch.h) ----
-  // Retired slots wait in a FIFO through Slot::next; Slot::prev holds the low 32 bits of the
-  // epoch they were retired at (their links are unused once out of the LRU; readers read
-  // neither). Retired index tables wait on a list of their own.
+  // Retired slots wait in a FIFO through Link::next; Link::prev holds the low 32 bits of the
+  // epoch they were retired at (their links are unused once out of the LRU). Retired index
+  // tables wait on a list of their own.
 
   /// Retires slot `i`, already out of the index and the LRU.
   void retire(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    auto& s = pool_[i];
-    s.state = kRetired;
-    s.prev = static_cast<std::uint32_t>(current_epoch());
-    s.next = kNil;
+    pool_[i].state = kRetired;
+    auto& l = pool_.link(i);
+    l.prev = static_cast<std::uint32_t>(current_epoch());
+    l.next = kNil;
     if (limbo_tail_ == kNil) {
       limbo_head_ = i;
     } else {
-      pool_[limbo_tail_].next = i;
+      pool_.link(limbo_tail_).next = i;
     }
     limbo_tail_ = i;
     ++limbo_size_;
@@ -487,9 +490,9 @@ class alignas(128) Shard {
       e = try_advance_epoch();
     }
     const auto epoch32 = static_cast<std::uint32_t>(e);
-    while (limbo_head_ != kNil && (all || epoch32 - pool_[limbo_head_].prev >= 2)) {
+    while (limbo_head_ != kNil && (all || epoch32 - pool_.link(limbo_head_).prev >= 2)) {
       const std::uint32_t i = limbo_head_;
-      limbo_head_ = pool_[i].next;
+      limbo_head_ = pool_.link(i).next;
       pool_.release(i);
       --limbo_size_;
     }
@@ -506,10 +509,12 @@ class alignas(128) Shard {
     }
   }
 
-  void replay_hits() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    reads_.drain([this](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  void replay_hits() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { reads_.drain(replay_one()); }
+  /// Applies one buffered hit (the slot may have been removed or reused since: skip dead ones).
+  auto replay_one() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return [this](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
       if (i < pool_.high_water() && pool_[i].state == kLive) lru_.move_to_front(pool_, i);
-    });
+    };
   }
 
   void extend_access(std::uint32_t i, SlotT& e, std::int64_t now, std::int64_t access_ttl)

@@ -14,12 +14,15 @@
 // shard's structures:
 //   state      free, live, or retired: removed from the index but kept intact (key and value
 //              included) until no lock-free reader can still be looking at it (epoch.h)
-//   prev/next  recency list links (recency_list.h), or the free list link
-//   heap_pos   position in the expiry heap (expiry_heap.h), kNil when the entry never expires
 //   written    time of the put, for lookup()'s age
 //   write_deadline / expires   TTL deadline, and the effective deadline (min with access expiry)
 //   framed     the value bytes hold a compressed frame (a std::string, compression.h) instead of
 //              a V; only possible when kFrameStorage<V>, whose slots are sized for either.
+// What writers change all the time lives beside the slots, in a parallel array of Links, so that
+// an LRU splice or a heap sift never writes a line that lock-free readers of other entries read:
+//   prev/next  recency list links (recency_list.h), the free list link, or (retired) the limbo
+//              queue link and retirement epoch
+//   heap_pos   position in the expiry heap (expiry_heap.h), kNil when the entry never expires
 #pragma once
 
 #include <algorithm>
@@ -70,9 +73,6 @@ struct Slot {
   std::int64_t written;
   std::int64_t write_deadline;
   std::int64_t expires;
-  std::uint32_t prev;
-  std::uint32_t next;
-  std::uint32_t heap_pos;
   std::uint32_t weight;
   std::uint8_t state;  // kFree, kLive, kRetired (removed, key and value kept for readers)
   bool tagged;
@@ -103,6 +103,13 @@ struct Slot {
     }
     value().~V();
   }
+};
+
+/// Writer-only bookkeeping of a slot (see the file comment).
+struct Link {
+  std::uint32_t prev;
+  std::uint32_t next;
+  std::uint32_t heap_pos;
 };
 
 struct NoFrame {};
@@ -144,12 +151,12 @@ class SlotPool {
 
   /// Slot `i` (< high_water()). Safe without the shard lock for an index found through the
   /// shard's index: the chunk was linked into the directory before the index was published.
-  SlotT& operator[](std::uint32_t i) noexcept {
-    return dir_.load(std::memory_order_relaxed)[i >> kChunkBits][i & (kChunk - 1)];
-  }
+  SlotT& operator[](std::uint32_t i) noexcept { return chunk(i).slots[i & (kChunk - 1)]; }
   const SlotT& operator[](std::uint32_t i) const noexcept {
-    return dir_.load(std::memory_order_relaxed)[i >> kChunkBits][i & (kChunk - 1)];
+    return chunk(i).slots[i & (kChunk - 1)];
   }
+  /// The writer-only links of slot `i` (shard lock held).
+  Link& link(std::uint32_t i) noexcept { return chunk(i).links[i & (kChunk - 1)]; }
 
   /// Constructs the key and the payload (value or frame) in a free slot; returns its index.
   /// Throws std::length_error when the shard already holds 2^32 - 1 slots, std::bad_alloc when
@@ -174,13 +181,12 @@ class SlotPool {
     if (fresh) {
       ++high_water_;
     } else {
-      free_head_ = s.next;
+      free_head_ = link(i).next;
     }
     s.state = kLive;
     s.tagged = false;
     s.immortal = false;
-    s.heap_pos = kNil;
-    s.prev = s.next = kNil;
+    link(i) = Link{kNil, kNil, kNil};
     return i;
   }
 
@@ -190,7 +196,7 @@ class SlotPool {
     s.key().~K();
     s.destroy_value();
     s.state = kFree;
-    s.next = free_head_;
+    link(i).next = free_head_;
     free_head_ = i;
   }
 
@@ -216,30 +222,38 @@ class SlotPool {
   }
 
  private:
+  struct Chunk {
+    SlotT slots[kChunk];
+    Link links[kChunk];
+  };
+  Chunk& chunk(std::uint32_t i) const noexcept {
+    return *dir_.load(std::memory_order_relaxed)[i >> kChunkBits];
+  }
+
   /// Allocates the chunk for index high_water_ (a multiple of kChunk), growing the directory
   /// if it is full. Strong guarantee.
   void add_chunk() {
     const std::size_t c = high_water_ >> kChunkBits;
     chunks_.reserve(c + 1);
-    auto chunk = std::make_unique<SlotT[]>(kChunk);
+    auto fresh = std::make_unique<Chunk>();
     if (c == dir_capacity_) {
       const std::size_t cap = std::max<std::size_t>(4, 2 * dir_capacity_);
-      auto dir = std::make_unique<SlotT*[]>(cap);
+      auto dir = std::make_unique<Chunk*[]>(cap);
       for (std::size_t k = 0; k < c; ++k) dir[k] = chunks_[k].get();
       dirs_.reserve(dirs_.size() + 1);
-      dir[c] = chunk.get();
+      dir[c] = fresh.get();
       dir_.store(dir.get(), std::memory_order_release);
       dirs_.push_back(std::move(dir));
       dir_capacity_ = cap;
     } else {
-      dir_.load(std::memory_order_relaxed)[c] = chunk.get();
+      dir_.load(std::memory_order_relaxed)[c] = fresh.get();
     }
-    chunks_.push_back(std::move(chunk));
+    chunks_.push_back(std::move(fresh));
   }
 
-  std::atomic<SlotT**> dir_{nullptr};             // the current directory
-  std::vector<std::unique_ptr<SlotT[]>> chunks_;  // owns the chunks
-  std::vector<std::unique_ptr<SlotT*[]>> dirs_;   // every directory (readers may hold old ones)
+  std::atomic<Chunk**> dir_{nullptr};            // the current directory
+  std::vector<std::unique_ptr<Chunk>> chunks_;   // owns the chunks
+  std::vector<std::unique_ptr<Chunk*[]>> dirs_;  // every directory (readers may hold old ones)
   std::size_t dir_capacity_ = 0;
   std::uint32_t high_water_ = 0;
   std::uint32_t free_head_ = kNil;
