@@ -283,8 +283,7 @@ class Cache {
     Batch batch;
     bool removed = false;
     {
-      detail::MutexLock lock(s.mu);
-      s.sync();
+      typename ShardT::Lock lock(s);
       const std::uint32_t i = s.find_live({key, h}, now, batch_ptr(batch));
       if (i != detail::kNil) {
         s.remove(i, RemovalCause::kExplicit, batch_ptr(batch));
@@ -330,8 +329,7 @@ class Cache {
       ShardT& s = *sp;
       Batch batch;
       {
-        detail::MutexLock lock(s.mu);
-        s.sync();
+        typename ShardT::Lock lock(s);
         n += s.remove_tagged(tag, batch_ptr(batch));
       }
       notify(batch);
@@ -345,8 +343,7 @@ class Cache {
       ShardT& s = *sp;
       Batch batch;
       {
-        detail::MutexLock lock(s.mu);
-        s.sync();
+        typename ShardT::Lock lock(s);
         s.remove_all(batch_ptr(batch));
       }
       notify(batch);
@@ -365,8 +362,7 @@ class Cache {
       do {
         Batch batch;
         {
-          detail::MutexLock lock(s.mu);
-          s.sync();
+          typename ShardT::Lock lock(s);
           n = s.expire(now, kCleanupSlice, batch_ptr(batch));
         }
         notify(batch);
@@ -504,8 +500,7 @@ class Cache {
     Batch batch;
     bool hit;
     {
-      detail::MutexLock lock(s.mu);
-      s.sync();
+      typename ShardT::Lock lock(s);
       hit = s.read({key, h}, now, access_ttl_, batch_ptr(batch),
                    [&](const SlotT& e) { on_hit(e, now); });
     }
@@ -530,7 +525,9 @@ class Cache {
     if (access_ttl_ == 0) {  // deadlines never move: lock-free
       detail::ReadSection section;
       const std::uint32_t i = s.find_unlocked({key, h});
-      if (i != detail::kNil && !ShardT::expired(s.slot_unlocked(i), now)) f(s.slot_unlocked(i));
+      if (i == detail::kNil) return;
+      const SlotT& e = s.slot_unlocked(i);
+      if (!ShardT::expired(e, now)) f(e);
       return;
     }
     detail::MutexLock lock(s.mu);
@@ -553,8 +550,7 @@ class Cache {
     Batch* out = batch_ptr(batch);
     bool stored = false;
     {
-      detail::MutexLock lock(s.mu);
-      s.sync();
+      typename ShardT::Lock lock(s);
       if (retire) s.remove_flight(retire);
       std::uint32_t i = s.find_live({key, h}, now, out);
       if (i == detail::kNil || !only_if_absent) {
@@ -565,8 +561,7 @@ class Cache {
         }
         // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
         s.expire(meta.written, kExpirePerPut, out);
-        while (over_bounds() && s.evict_lru(i, out)) {
-        }
+        s.evict_while([this] { return over_bounds(); }, i, out);
         stored = true;
       }
     }
@@ -584,8 +579,7 @@ class Cache {
       detail::LazyNow now(clock_);
       Batch batch;
       try {
-        detail::MutexLock lock(s.mu);
-        s.sync();
+        typename ShardT::Lock lock(s);
         n += s.remove_if(matches, now, batch_ptr(batch));
       } catch (...) {
         notify(batch);  // what was removed before a predicate threw is still reported
@@ -617,8 +611,7 @@ class Cache {
     Batch batch;
     Acquired a;
     {
-      detail::MutexLock lock(s.mu);
-      s.sync();
+      typename ShardT::Lock lock(s);
       const typename ShardT::Probe probe{key, h};
       if (!s.find_acceptable(probe, now, batch_ptr(batch), accept, a.value)) {
         a.flight = s.find_flight(probe);
@@ -773,10 +766,8 @@ class Cache {
   void evict_elsewhere(std::size_t from, Batch* out) {
     for (std::size_t k = 1; k < shards_.size() && over_bounds(); ++k) {
       ShardT& s = *shards_[(from + k) % shards_.size()];
-      detail::MutexLock lock(s.mu);
-      s.sync();
-      while (over_bounds() && s.evict_lru(detail::kNil, out)) {
-      }
+      typename ShardT::Lock lock(s);
+      s.evict_while([this] { return over_bounds(); }, detail::kNil, out);
     }
   }
 

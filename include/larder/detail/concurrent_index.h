@@ -110,10 +110,6 @@ class ConcurrentIndex {
   }
 
   std::size_t size() const noexcept { return used_; }
-  /// Bytes of the current table (for memory accounting).
-  std::size_t table_bytes() const noexcept {
-    return (table_.load(std::memory_order_relaxed)->mask + 1) * sizeof(std::uint64_t);
-  }
 
  private:
   static constexpr std::size_t kMinCells = 16;

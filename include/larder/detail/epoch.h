@@ -28,6 +28,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace larder::detail {
@@ -58,6 +59,12 @@ std::uint64_t try_advance_epoch() noexcept;
 
 /// The current global epoch (what a writer stamps on what it retires, after unlinking it).
 inline std::uint64_t current_epoch() noexcept { return g_epoch.load(std::memory_order_seq_cst); }
+
+/// A shard tries to advance the epoch after retiring this many slots (or while a retired index
+/// table waits). In one thread with no reader inside a section, every attempt advances, so a
+/// shard holds at most 2 * kAdvanceEvery retired slots: the batch retired since the last
+/// attempt and the one before it, which needs one more advance.
+inline constexpr std::size_t kAdvanceEvery = 32;
 
 /// Whether something retired at `retired` can be freed now.
 inline bool reclaimable(std::uint64_t retired, std::uint64_t epoch) noexcept {

@@ -7,7 +7,8 @@
 //   * index_  hash -> slot (concurrent_index.h), readable without the lock. A key is stored once
 //             (in its slot) and hashed once per operation (a `Probe` carries the hash);
 //   * lru_    exact LRU order (recency_list.h); eviction takes the tail. Hits found without the
-//             lock reach it through reads_ (read_buffer.h), replayed before every change;
+//             lock reach it through reads_ (read_buffer.h): a writer replays its own thread's
+//             hits before every change (Lock does it) and everyone's before evicting;
 //   * heap_   expiry order (expiry_heap.h); reclaiming expired entries pops its top;
 //   * tags_   tag -> slots (tag_index.h), touched only by tagged entries;
 //   * counters for the write-side Stats (hits and misses are counted by the cache, per thread).
@@ -17,7 +18,7 @@
 // checks its deadline, copies the value, closes the section, appends the slot to its thread's
 // stripe of reads_ and counts the hit in its thread's counter line. Published slots are never
 // changed in place: a put over an existing key builds a new slot and swaps the index cell; a
-// removed slot is "retired" (kept intact, queued in limbo_) and freed only after two epoch
+// removed slot is "retired" (kept intact, queued in the limbo list) and freed only after two epoch
 // advances, when no reader can still be inside it. Old index tables are retired the same way.
 // Anything unusual (an expired entry to reclaim, expire_after_access, which must move a
 // deadline on every read) takes the locked path.
@@ -102,19 +103,6 @@ struct EntryMeta {
   bool immortal;
 };
 
-/// Moves the value part of live slot `s` out into a Payload.
-template <class V, class SlotT>
-Payload<V> take_payload(SlotT& s) {
-  Payload<V> p;
-  if constexpr (kFrameStorage<V>) {
-    if (s.framed) {
-      p.frame = std::move(s.frame());
-      return p;
-    }
-  }
-  p.value.emplace(std::move(s.value()));
-  return p;
-}
 /// Copies the value part of live slot `s` into a Payload.
 template <class V, class SlotT>
 Payload<V> copy_payload(const SlotT& s) {
@@ -156,6 +144,22 @@ class alignas(128) Shard {
 
   Mutex mu;
 
+  /// The lock for every critical section that changes the shard: takes `mu`, then sync()s, so
+  /// that no change can forget to replay the caller's hits first.
+  class ABSL_SCOPED_LOCKABLE Lock {
+   public:
+    explicit Lock(Shard& s) ABSL_EXCLUSIVE_LOCK_FUNCTION(s.mu) : s_(s) {
+      s_.mu.lock();
+      s_.sync();
+    }
+    ~Lock() ABSL_UNLOCK_FUNCTION() { s_.mu.unlock(); }
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    Shard& s_;
+  };
+
   // ---- lock-free reads: call inside a ReadSection, without the lock ----
 
   /// The slot holding `p`'s key (possibly expired), or kNil.
@@ -180,9 +184,9 @@ class alignas(128) Shard {
 
   // ---- under the lock ----
 
-  /// Call first in every critical section that changes the shard: replays the calling thread's
-  /// buffered hits into the LRU (so its own gets and puts reach the list in program order) and
-  /// frees retired slots no reader can still see.
+  /// What Lock runs first: replays the calling thread's buffered hits into the LRU (so its own
+  /// gets and puts reach the list in program order) and frees retired slots no reader can still
+  /// see.
   void sync() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     reads_.drain_mine(replay_one());
     if (limbo_head_ != kNil || retired_tables_ != nullptr) free_retired(/*all=*/false);
@@ -344,14 +348,16 @@ class alignas(128) Shard {
     retire(i);
   }
 
-  /// Evicts the least recently used entry unless it is `keep`; false when there is none to evict.
-  /// Replays every thread's buffered hits first, so that the order it evicts by includes them.
-  bool evict_lru(std::uint32_t keep, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  /// Evicts least recently used entries, never `keep`, while over() is true and there is one to
+  /// evict. Replays every thread's buffered hits first (once), so that the order it evicts by
+  /// includes them.
+  template <class Over>
+  void evict_while(Over&& over, std::uint32_t keep, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!over()) return;
     replay_hits();
-    const std::uint32_t t = lru_.tail();
-    if (t == kNil || t == keep) return false;
-    remove(t, RemovalCause::kEvicted, out);
-    return true;
+    for (std::uint32_t t = lru_.tail(); t != kNil && t != keep && over(); t = lru_.tail()) {
+      remove(t, RemovalCause::kEvicted, out);
+    }
   }
 
   /// Removes up to `limit` entries whose deadline is at or before `now`, earliest first.
@@ -398,7 +404,6 @@ class alignas(128) Shard {
     retire_table(index_.reset());
     for (std::uint32_t i = lru_.head(); i != kNil;) {
       const std::uint32_t next = pool_.link(i).next;
-      pool_.link(i).heap_pos = kNil;
       retire(i);
       i = next;
     }
@@ -468,13 +473,13 @@ class alignas(128) Shard {
     auto& l = pool_.link(i);
     l.prev = static_cast<std::uint32_t>(current_epoch());
     l.next = kNil;
+    ++retired_since_advance_;
     if (limbo_tail_ == kNil) {
       limbo_head_ = i;
     } else {
       pool_.link(limbo_tail_).next = i;
     }
     limbo_tail_ = i;
-    ++limbo_size_;
   }
   void retire_table(ConcurrentIndex::Table* t) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     t->retired_epoch = current_epoch();
@@ -484,9 +489,9 @@ class alignas(128) Shard {
   /// Frees what no reader can see any more (all: everything; no reader may exist).
   void free_retired(bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::uint64_t e = current_epoch();
-    if (!all && (limbo_size_ >= kAdvanceEvery + since_advance_ ||
+    if (!all && (retired_since_advance_ >= kAdvanceEvery ||
                  (retired_tables_ && !reclaimable(retired_tables_->retired_epoch, e)))) {
-      since_advance_ = limbo_size_;
+      retired_since_advance_ = 0;
       e = try_advance_epoch();
     }
     const auto epoch32 = static_cast<std::uint32_t>(e);
@@ -494,10 +499,8 @@ class alignas(128) Shard {
       const std::uint32_t i = limbo_head_;
       limbo_head_ = pool_.link(i).next;
       pool_.release(i);
-      --limbo_size_;
     }
     if (limbo_head_ == kNil) limbo_tail_ = kNil;
-    if (since_advance_ > limbo_size_) since_advance_ = limbo_size_;
     for (ConcurrentIndex::Table** link = &retired_tables_; *link;) {
       ConcurrentIndex::Table* t = *link;
       if (all || reclaimable(t->retired_epoch, e)) {
@@ -535,9 +538,6 @@ class alignas(128) Shard {
     if (m.expires != kNever) heap_.set(pool_, i, m.expires);
   }
 
-  /// Retired slots between attempts to advance the epoch.
-  static constexpr std::size_t kAdvanceEvery = 32;
-
   Pool pool_ ABSL_GUARDED_BY(mu);  // (lock-free readers: find_unlocked / slot_unlocked)
   ConcurrentIndex index_;          // written under mu; read by anyone in a ReadSection
   ReadBuffer reads_;               // written by readers; drained under mu
@@ -549,8 +549,7 @@ class alignas(128) Shard {
   std::size_t bytes_ ABSL_GUARDED_BY(mu) = 0;
   std::uint32_t limbo_head_ ABSL_GUARDED_BY(mu) = kNil;
   std::uint32_t limbo_tail_ ABSL_GUARDED_BY(mu) = kNil;
-  std::size_t limbo_size_ ABSL_GUARDED_BY(mu) = 0;
-  std::size_t since_advance_ ABSL_GUARDED_BY(mu) = 0;
+  std::size_t retired_since_advance_ ABSL_GUARDED_BY(mu) = 0;
   ConcurrentIndex::Table* retired_tables_ ABSL_GUARDED_BY(mu) = nullptr;
   std::vector<std::pair<K, std::shared_ptr<Flight<V>>>> flights_ ABSL_GUARDED_BY(mu);
   const Hasher* const hasher_;
