@@ -229,3 +229,131 @@ TEST_CASE(
   CHECK(s.hits == hits.load());
   CHECK(c.size() <= 256);
 }
+
+namespace {
+// Four words a put writes together: a reader that sees two different ones saw half a put.
+struct Quad {
+  std::uint64_t a, b, c, d;
+};
+}  // namespace
+
+TEST_CASE("a put over a live small value updates it in place, with every put semantic kept",
+          "[engine]") {
+  using namespace std::chrono_literals;
+  using larder::RemovalCause;
+  STATIC_REQUIRE(larder::detail::kInPlace<std::uint64_t>);
+  STATIC_REQUIRE(larder::detail::kInPlace<Quad>);
+  STATIC_REQUIRE_FALSE(larder::detail::kInPlace<std::string>);
+  auto clock = std::make_shared<larder::ManualClock>();
+  std::vector<std::tuple<std::uint64_t, std::uint64_t, RemovalCause>> events;
+  larder::Cache<std::uint64_t, std::uint64_t> c(
+      {.max_entries = 3,
+       .shards = 1,
+       .clock = clock,
+       .on_removal = [&](const std::uint64_t& k, const std::uint64_t& v,
+                         RemovalCause why) { events.emplace_back(k, v, why); },
+       .background_cleanup = 0s});
+  c.put(1, 10, {.ttl = 10s});
+  c.put(2, 20);
+  c.put(3, 30);
+  clock->advance(4s);
+  c.put(1, 11, {.ttl = 2s});  // new value, shorter TTL, age from now, most recently used
+  const auto r = c.lookup(1);
+  CHECK(r.value == 11u);
+  CHECK(r.age == 0s);
+  CHECK(r.ttl == 2s);
+  c.put(4, 40, {.ttl = 1s});  // evicts the least recently used: 2, not 1
+  CHECK_FALSE(c.contains(2));
+  CHECK(c.contains(1));
+  c.put(4, 41);  // no TTL any more
+  clock->advance(2s);
+  CHECK_FALSE(c.get(1));  // the new deadline (6s), not the old one (10s)
+  c.cleanup();
+  CHECK(c.get(4) == 41u);  // the old deadline (5s) is gone, from the heap and from the entry
+  c.put(3, 31, {.ttl = 1s});
+  clock->advance(1s);
+  c.cleanup();
+  CHECK_FALSE(c.contains(3));
+  CHECK(events == std::vector<std::tuple<std::uint64_t, std::uint64_t, RemovalCause>>{
+                      {1, 10, RemovalCause::kReplaced},
+                      {2, 20, RemovalCause::kEvicted},
+                      {4, 40, RemovalCause::kReplaced},
+                      {1, 11, RemovalCause::kExpired},
+                      {3, 30, RemovalCause::kReplaced},
+                      {3, 31, RemovalCause::kExpired}});
+  const larder::Stats s = c.stats();
+  CHECK(s.puts == 7);
+  CHECK(s.updates == 3);
+  CHECK(c.size() == 1);
+}
+
+TEST_CASE("puts that change a small value's weight or tags still replace it exactly", "[engine]") {
+  larder::Cache<std::uint64_t, std::uint64_t> c(
+      {.max_bytes = 1000,
+       .weigher = [](const std::uint64_t&, const std::uint64_t& v) { return v; },
+       .shards = 1,
+       .background_cleanup = larder::Duration{0}});
+  c.put(1, 5);
+  c.put(1, 7);  // another weight: a new slot
+  CHECK(c.bytes() == 7);
+  c.put(1, 7, {.tags = {"t"}});  // tags: a new slot
+  c.put(2, 9, {.tags = {"t"}});
+  c.put(2, 9);  // drops the tag
+  CHECK(c.invalidate_tag("t") == 1);
+  CHECK_FALSE(c.contains(1));
+  CHECK(c.get(2) == 9u);
+  CHECK(c.bytes() == 9);
+  CHECK(c.stats().updates == 3);
+}
+
+TEST_CASE("readers racing in-place updates see whole puts: value and times of the same put",
+          "[engine][stress]") {
+  using namespace std::chrono_literals;
+  auto clock = std::make_shared<larder::ManualClock>();  // never advanced: ages stay 0
+  larder::Cache<std::uint64_t, Quad> c({.shards = 2, .clock = clock});
+  constexpr std::uint64_t kKeys = 64;
+  // The TTL a put of n uses, so a reader can tell that the times it saw belong to the value.
+  auto ttl_of = [](std::uint64_t n) { return larder::Duration{std::chrono::hours(1 + n % 3)}; };
+  for (std::uint64_t k = 0; k < kKeys; ++k) c.put(k, Quad{k, k, k, k}, {.ttl = ttl_of(k)});
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> torn{0}, hits{0}, gets{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      auto whole = [](const Quad& q) { return q.a == q.b && q.b == q.c && q.c == q.d; };
+      while (!stop.load(std::memory_order_relaxed)) {
+        const std::uint64_t k = rng() % kKeys;
+        gets.fetch_add(2);
+        if (auto v = c.get(k)) {
+          hits.fetch_add(1);
+          if (!whole(*v) || v->a % kKeys != k) torn.fetch_add(1);
+        }
+        if (auto r = c.lookup(k)) {
+          hits.fetch_add(1);
+          if (!whole(*r.value) || r.ttl != ttl_of(r.value->a)) torn.fetch_add(1);
+        }
+        if (auto p = c.peek(k)) {
+          if (!whole(*p)) torn.fetch_add(1);
+        }
+      }
+    });
+  }
+  std::mt19937 rng(7);
+  for (std::uint64_t i = 1; i <= 300'000; ++i) {
+    const std::uint64_t k = rng() % kKeys;
+    const std::uint64_t n = i * kKeys + k;
+    if (i % 1000 == 0) {
+      c.erase(k);  // and back later through the slow path
+    } else {
+      c.put(k, Quad{n, n, n, n}, {.ttl = ttl_of(n)});
+    }
+  }
+  stop.store(true);
+  for (auto& r : readers) r.join();
+  CHECK(torn.load() == 0);
+  CHECK(hits.load() > 0);
+  const larder::Stats s = c.stats();
+  CHECK(s.hits + s.misses == gets.load());
+  CHECK(s.hits == hits.load());
+}

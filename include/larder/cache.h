@@ -473,7 +473,8 @@ class Cache {
   /// get/lookup: counts a hit or a miss; on a hit calls `on_hit(slot, now)` (copy only: it runs
   /// inside a read section or under the shard lock) and refreshes the entry's recency.
   /// Lock-free (see detail/shard.h, "how the hit path works") unless expire_after_access is set
-  /// or the entry found has expired and must be reclaimed: then Shard::read under the lock.
+  /// or the entry found has expired and must be reclaimed, or is being updated in place at that
+  /// moment (detail/seqlock.h): then Shard::read under the lock.
   template <class OnHit>
   void read(key_view key, OnHit&& on_hit) {
     const std::uint64_t h = hash_of(key);
@@ -481,18 +482,19 @@ class Cache {
     detail::LazyNow now(clock_);
     if (access_ttl_ == 0) {
       std::uint32_t i;
-      bool expired = false;
+      bool locked = false;  // expired (to reclaim), or being updated in place right now
       {
         detail::ReadSection section;
         i = s.find_unlocked({key, h});
         if (i != detail::kNil) {
-          const SlotT& e = s.slot_unlocked(i);
-          expired = ShardT::expired(e, now);
-          if (!expired) on_hit(e, now);
+          typename ShardT::Snapshot copy;
+          const SlotT* e = s.view_unlocked(i, copy);
+          locked = !e || ShardT::expired(*e, now);
+          if (!locked) on_hit(*e, now);
         }
       }
       if (i == detail::kNil) return reads_.miss();
-      if (!expired) {
+      if (!locked) {
         s.record_hit(i);
         return reads_.hit();
       }
@@ -526,9 +528,11 @@ class Cache {
       detail::ReadSection section;
       const std::uint32_t i = s.find_unlocked({key, h});
       if (i == detail::kNil) return;
-      const SlotT& e = s.slot_unlocked(i);
-      if (!ShardT::expired(e, now)) f(e);
-      return;
+      typename ShardT::Snapshot copy;
+      if (const SlotT* e = s.view_unlocked(i, copy)) {
+        if (!ShardT::expired(*e, now)) f(*e);
+        return;
+      }  // else being updated in place: read under the lock
     }
     detail::MutexLock lock(s.mu);
     s.inspect({key, h}, now, f);
@@ -779,15 +783,19 @@ class Cache {
   }
 
   void check_weight(std::size_t weight) const {
+    if ((options_.max_bytes && weight > options_.max_bytes) ||
+        weight > std::numeric_limits<std::uint32_t>::max()) [[unlikely]] {
+      throw_too_large(weight);
+    }
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void throw_too_large(std::size_t weight) const {
     if (options_.max_bytes && weight > options_.max_bytes) {
       throw ValueTooLarge("larder: value of " + std::to_string(weight) +
                           " bytes exceeds Options.max_bytes (" +
                           std::to_string(options_.max_bytes) + " bytes)" + cache_label());
     }
-    if (weight > std::numeric_limits<std::uint32_t>::max()) {
-      throw ValueTooLarge("larder: value of " + std::to_string(weight) +
-                          " bytes exceeds the per-entry limit of 4294967295 bytes" + cache_label());
-    }
+    throw ValueTooLarge("larder: value of " + std::to_string(weight) +
+                        " bytes exceeds the per-entry limit of 4294967295 bytes" + cache_label());
   }
   std::string cache_label() const {
     return options_.name.empty() ? std::string() : " in cache \"" + options_.name + "\"";

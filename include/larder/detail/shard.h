@@ -16,10 +16,12 @@
 // HOW THE HIT PATH WORKS (no lock, no shared write). get() opens an epoch ReadSection (epoch.h:
 // one exchange on the thread's own record), finds the slot through index_ (find_unlocked),
 // checks its deadline, copies the value, closes the section, appends the slot to its thread's
-// stripe of reads_ and counts the hit in its thread's counter line. Published slots are never
-// changed in place: a put over an existing key builds a new slot and swaps the index cell; a
+// stripe of reads_ and counts the hit in its thread's counter line. Published slots do not
+// change under readers: a put over an existing key builds a new slot and swaps the index cell; a
 // removed slot is "retired" (kept intact, queued in the limbo list) and freed only after two epoch
 // advances, when no reader can still be inside it. Old index tables are retired the same way.
+// The one exception is a small trivially copyable value (kInPlace<V>): a put overwrites it in
+// place under the slot's version, and readers copy it under that version (seqlock.h).
 // Anything unusual (an expired entry to reclaim, expire_after_access, which must move a
 // deadline on every read) takes the locked path.
 // Entry and byte totals for the bounds are shared by all shards (`Totals`): they change only when
@@ -52,6 +54,7 @@
 #include "larder/detail/mutex.h"
 #include "larder/detail/read_buffer.h"
 #include "larder/detail/recency_list.h"
+#include "larder/detail/seqlock.h"
 #include "larder/detail/slot_pool.h"
 #include "larder/detail/tag_index.h"
 #include "larder/hash.h"
@@ -166,11 +169,32 @@ class alignas(128) Shard {
   std::uint32_t find_unlocked(const Probe& p) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const Pool* pool = &pool_;  // (the analysis does not look through the pointer in the lambda)
     return index_.find(static_cast<std::uint32_t>(p.hash),
-                       [&](std::uint32_t i) { return (*eq_)((*pool)[i].key(), p.key); });
+                       [&](std::uint32_t i) { return (*eq_)(pool->unlocked(i).key(), p.key); });
   }
-  /// Slot `i`, found by find_unlocked in the same ReadSection. Read only.
-  const SlotT& slot_unlocked(std::uint32_t i) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return pool_[i];
+  /// What view_unlocked copies a slot into: for kInPlace<V> a slot (whose key stays unset),
+  /// else nothing.
+  struct NoCopy {};
+  using Snapshot = std::conditional_t<kInPlace<V>, SlotT, NoCopy>;
+  /// What a lock-free reader of slot `i` (found by find_unlocked in the same ReadSection) reads
+  /// the value and times from: the slot itself, which never changes while published, or, for
+  /// kInPlace<V>, whose slots are updated in place, a consistent copy of them in `copy` (its key
+  /// is not copied). nullptr: an in-place write is in progress; read under the lock instead.
+  const SlotT* view_unlocked(std::uint32_t i,
+                             [[maybe_unused]] Snapshot& copy) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    const SlotT& s = pool_.unlocked(i);
+    if constexpr (kInPlace<V>) {
+      const bool whole = seq_read(s.version, [&] {
+        load_words<alignof(V), sizeof(V)>(copy.value_buf, s.value_buf);
+        copy.written = load_field(s.written);
+        copy.write_deadline = load_field(s.write_deadline);
+        copy.expires = load_field(s.expires);
+      });
+      if (!whole) return nullptr;
+      copy.framed = false;
+      return &copy;
+    } else {
+      return &s;
+    }
   }
   /// Records a lock-free hit on slot `i` for the LRU (after its ReadSection; see read_buffer.h).
   void record_hit(std::uint32_t i) {
@@ -295,12 +319,21 @@ class alignas(128) Shard {
     return i;
   }
 
-  /// Replaces live entry `i` (of hash `hash`) by a new slot holding `key` and `value`, most
-  /// recently used; returns the new slot. The old one is retired (readers may still copy it);
-  /// its value goes to `out` (cause kReplaced) when a listener wants it.
+  /// Replaces live entry `i` (of hash `hash`) by `key` and `value`, most recently used; returns
+  /// its slot. The old value goes to `out` (cause kReplaced) when a listener wants it.
+  /// A kInPlace<V> value of the same weight and immortality, with no tags on either side, is
+  /// overwritten in place under the slot's version (seqlock.h); otherwise a new slot is built and
+  /// the old one retired (readers may still copy it).
   std::uint32_t replace(std::uint32_t i, std::uint64_t hash, K&& key, Payload<V>&& value,
                         const EntryMeta& m, std::vector<std::string>&& tags, Batch* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if constexpr (kInPlace<V>) {
+      if (value.value && tags.empty() && !pool_[i].tagged && m.weight == pool_.link(i).weight &&
+          m.immortal == pool_[i].immortal) {
+        update_in_place(i, *value.value, m, out);
+        return i;
+      }
+    }
     if (out) out->push_back({pool_[i].key(), copy_payload<V>(pool_[i]), RemovalCause::kReplaced});
     std::uint32_t j;
     try {
@@ -310,8 +343,7 @@ class alignas(128) Shard {
       throw;
     }
     index_.replace(static_cast<std::uint32_t>(hash), i, j);
-    auto& s = pool_[i];
-    const std::int64_t delta = std::int64_t{m.weight} - std::int64_t{s.weight};
+    const std::int64_t delta = std::int64_t{m.weight} - std::int64_t{pool_.link(i).weight};
     bytes_ += delta;
     if (delta != 0) totals_->bytes.fetch_add(delta, std::memory_order_relaxed);
     unlink(i);
@@ -322,6 +354,28 @@ class alignas(128) Shard {
     return j;
   }
 
+  /// replace() of kInPlace<V> entry `i`: same slot, same weight, no tags.
+  void update_in_place(std::uint32_t i, const V& value, const EntryMeta& m, Batch* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto& s = pool_[i];
+    if (out) out->push_back({s.key(), copy_payload<V>(s), RemovalCause::kReplaced});
+    {
+      SeqWrite write(s.version);
+      store_words<alignof(V), sizeof(V)>(s.value_buf, &value);
+      store_field(s.written, m.written);
+      store_field(s.write_deadline, m.write_deadline);
+      store_field(s.expires, m.expires);
+    }
+    if (m.expires != kNever) {
+      heap_.set(pool_, i, m.expires);
+    } else {
+      heap_.remove(pool_, i);
+    }
+    lru_.move_to_front(pool_, i);
+    ++counters_.puts;
+    ++counters_.updates;
+  }
+
   /// Removes entry `i` for `cause`; copies it into `out` when given (readers may still be
   /// copying it: it is retired, not destroyed).
   void remove(std::uint32_t i, RemovalCause cause, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -329,10 +383,11 @@ class alignas(128) Shard {
     if (out) out->push_back({s.key(), copy_payload<V>(s), cause});
     index_.erase(hash32(s), i);
     unlink(i);
+    const std::uint32_t weight = pool_.link(i).weight;
     switch (cause) {
       case RemovalCause::kEvicted:
         ++counters_.evictions;
-        counters_.evicted_bytes += s.weight;
+        counters_.evicted_bytes += weight;
         break;
       case RemovalCause::kExpired:
         ++counters_.expirations;
@@ -342,9 +397,9 @@ class alignas(128) Shard {
         break;
     }
     --size_;
-    bytes_ -= s.weight;
+    bytes_ -= weight;
     totals_->entries.fetch_sub(1, std::memory_order_relaxed);
-    totals_->bytes.fetch_sub(s.weight, std::memory_order_relaxed);
+    totals_->bytes.fetch_sub(weight, std::memory_order_relaxed);
     retire(i);
   }
 
@@ -533,8 +588,8 @@ class alignas(128) Shard {
     s.written = m.written;
     s.write_deadline = m.write_deadline;
     s.expires = m.expires;
-    s.weight = m.weight;
     s.immortal = m.immortal;
+    pool_.link(i).weight = m.weight;
     if (m.expires != kNever) heap_.set(pool_, i, m.expires);
   }
 

@@ -16,6 +16,8 @@
 //              included) until no lock-free reader can still be looking at it (epoch.h)
 //   written    time of the put, for lookup()'s age
 //   write_deadline / expires   TTL deadline, and the effective deadline (min with access expiry)
+//   version    even, odd while the value and times are rewritten in place (kInPlace<V> only,
+//              seqlock.h); readers of such slots copy them under it
 //   framed     the value bytes hold a compressed frame (a std::string, compression.h) instead of
 //              a V; only possible when kFrameStorage<V>, whose slots are sized for either.
 // What writers change all the time lives beside the slots, in a parallel array of Links, so that
@@ -23,6 +25,7 @@
 //   prev/next  recency list links (recency_list.h), the free list link, or (retired) the limbo
 //              queue link and retirement epoch
 //   heap_pos   position in the expiry heap (expiry_heap.h), kNil when the entry never expires
+//   weight     what the entry counts against max_bytes (readers never need it)
 #pragma once
 
 #include <algorithm>
@@ -51,6 +54,11 @@ inline constexpr bool kFrameStorage = kByteLike<V> ||
                                       (Encodable<V> && !(std::is_trivially_copyable_v<V> &&
                                                          sizeof(V) <= sizeof(std::string)));
 
+/// Whether a put over a live entry of V may overwrite it in place (seqlock.h): the value is a
+/// few plain bytes, copied word by word under the slot's version.
+template <class V>
+inline constexpr bool kInPlace = std::is_trivially_copyable_v<V> && !kFrameStorage<V>;
+
 template <class V>
 inline constexpr std::size_t kValueSize = kFrameStorage<V>
                                               ? std::max(sizeof(V), sizeof(std::string))
@@ -73,7 +81,7 @@ struct Slot {
   std::int64_t written;
   std::int64_t write_deadline;
   std::int64_t expires;
-  std::uint32_t weight;
+  std::atomic<std::uint32_t> version{0};  // seqlock.h (kInPlace<V> only; stays 0 otherwise)
   std::uint8_t state;  // kFree, kLive, kRetired (removed, key and value kept for readers)
   bool tagged;
   bool immortal;  // put with kNoExpiry: exempt from expire_after_access too
@@ -110,6 +118,7 @@ struct Link {
   std::uint32_t prev;
   std::uint32_t next;
   std::uint32_t heap_pos;
+  std::uint32_t weight;
 };
 
 struct NoFrame {};
@@ -143,20 +152,25 @@ class SlotPool {
   using SlotT = Slot<K, V>;
   static constexpr std::uint32_t kChunkBits = 8;  // 256 slots per chunk
   static constexpr std::uint32_t kChunk = 1u << kChunkBits;
+  static constexpr std::uint32_t kMask = kChunk - 1;
 
   SlotPool() = default;
   SlotPool(const SlotPool&) = delete;
   SlotPool& operator=(const SlotPool&) = delete;
   ~SlotPool() { clear(); }
 
-  /// Slot `i` (< high_water()). Safe without the shard lock for an index found through the
-  /// shard's index: the chunk was linked into the directory before the index was published.
-  SlotT& operator[](std::uint32_t i) noexcept { return chunk(i).slots[i & (kChunk - 1)]; }
+  /// Slot `i` (< high_water()), shard lock held.
+  SlotT& operator[](std::uint32_t i) noexcept { return wdir_[i >> kChunkBits]->slots[i & kMask]; }
   const SlotT& operator[](std::uint32_t i) const noexcept {
-    return chunk(i).slots[i & (kChunk - 1)];
+    return wdir_[i >> kChunkBits]->slots[i & kMask];
+  }
+  /// Slot `i` for a reader without the shard lock, for an index found through the shard's
+  /// index: the chunk was linked into the directory before the index was published.
+  const SlotT& unlocked(std::uint32_t i) const noexcept {
+    return dir_.load(std::memory_order_relaxed)[i >> kChunkBits]->slots[i & kMask];
   }
   /// The writer-only links of slot `i` (shard lock held).
-  Link& link(std::uint32_t i) noexcept { return chunk(i).links[i & (kChunk - 1)]; }
+  Link& link(std::uint32_t i) noexcept { return wdir_[i >> kChunkBits]->links[i & kMask]; }
 
   /// Constructs the key and the payload (value or frame) in a free slot; returns its index.
   /// Throws std::length_error when the shard already holds 2^32 - 1 slots, std::bad_alloc when
@@ -186,7 +200,7 @@ class SlotPool {
     s.state = kLive;
     s.tagged = false;
     s.immortal = false;
-    link(i) = Link{kNil, kNil, kNil};
+    link(i) = Link{kNil, kNil, kNil, 0};
     return i;
   }
 
@@ -216,6 +230,7 @@ class SlotPool {
     chunks_.clear();
     dirs_.clear();
     dir_.store(nullptr, std::memory_order_relaxed);
+    wdir_ = nullptr;
     dir_capacity_ = 0;
     high_water_ = 0;
     free_head_ = kNil;
@@ -226,9 +241,6 @@ class SlotPool {
     SlotT slots[kChunk];
     Link links[kChunk];
   };
-  Chunk& chunk(std::uint32_t i) const noexcept {
-    return *dir_.load(std::memory_order_relaxed)[i >> kChunkBits];
-  }
 
   /// Allocates the chunk for index high_water_ (a multiple of kChunk), growing the directory
   /// if it is full. Strong guarantee.
@@ -243,15 +255,17 @@ class SlotPool {
       dirs_.reserve(dirs_.size() + 1);
       dir[c] = fresh.get();
       dir_.store(dir.get(), std::memory_order_release);
+      wdir_ = dir.get();
       dirs_.push_back(std::move(dir));
       dir_capacity_ = cap;
     } else {
-      dir_.load(std::memory_order_relaxed)[c] = fresh.get();
+      wdir_[c] = fresh.get();
     }
     chunks_.push_back(std::move(fresh));
   }
 
   std::atomic<Chunk**> dir_{nullptr};            // the current directory
+  Chunk** wdir_ = nullptr;                       // the same, for writers (lets loads combine)
   std::vector<std::unique_ptr<Chunk>> chunks_;   // owns the chunks
   std::vector<std::unique_ptr<Chunk*[]>> dirs_;  // every directory (readers may hold old ones)
   std::size_t dir_capacity_ = 0;

@@ -1,0 +1,106 @@
+// In-place updates of small values, read without the lock (larder::detail).
+//
+// IMPLEMENTATION DETAILS
+// A put over a live key normally builds a new slot, swaps the index cell and retires the old slot,
+// because a lock-free reader may be copying it (shard.h). For values that are trivially copyable
+// and never stored compressed (`kInPlace<V>`: integers, PODs, small structs) that costs several
+// times the copy itself, so the shard overwrites such an entry in place instead, bracketed by the
+// slot's 32-bit version, a seqlock:
+//   writer (shard lock held):  version = v + 1;  store the words;  version = v + 2
+//   reader (no lock):          v = version;  if odd, give up;  load the words;
+//                              if version != v, retry (or give up)
+// A reader that gives up takes the shard lock instead, which waits for the writer properly (a
+// writer preempted mid-write must not leave readers spinning on an oversubscribed machine).
+//
+// Every access to the protected words is atomic (std::atomic_ref, word by word), so there is no
+// data race in the C++ memory model and ThreadSanitizer checks the protocol like any other
+// atomics. The writer stores the words with release order after the odd version: a reader that
+// loads any new word therefore also sees the odd (or a later) version when it re-reads it. The
+// reader loads the words with acquire order, so its re-read of the version cannot move before
+// them. No fences: on x86 all of these are plain moves.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+namespace larder::detail {
+
+/// The widest unsigned word that tiles an object of this alignment and size.
+template <std::size_t Align, std::size_t Size>
+using WordFor =
+    std::conditional_t<Align % 8 == 0 && Size % 8 == 0, std::uint64_t,
+                       std::conditional_t<Align % 4 == 0 && Size % 4 == 0, std::uint32_t,
+                                          std::conditional_t<Align % 2 == 0 && Size % 2 == 0,
+                                                             std::uint16_t, std::uint8_t>>>;
+
+/// Copies `Size` bytes from `src` (aligned to `Align`, written by store_words) with acquire
+/// loads, word by word, into `dst`.
+template <std::size_t Align, std::size_t Size>
+void load_words(void* dst, const void* src) noexcept {
+  using W = WordFor<Align, Size>;
+  auto* from = static_cast<W*>(const_cast<void*>(src));
+  auto* to = static_cast<unsigned char*>(dst);
+  for (std::size_t k = 0; k < Size / sizeof(W); ++k) {
+    const W w = std::atomic_ref<W>(from[k]).load(std::memory_order_acquire);
+    std::memcpy(to + k * sizeof(W), &w, sizeof(W));
+  }
+}
+
+/// Copies `Size` bytes from `src` into `dst` (aligned to `Align`) with release stores, word by
+/// word.
+template <std::size_t Align, std::size_t Size>
+void store_words(void* dst, const void* src) noexcept {
+  using W = WordFor<Align, Size>;
+  auto* to = static_cast<W*>(dst);
+  const auto* from = static_cast<const unsigned char*>(src);
+  for (std::size_t k = 0; k < Size / sizeof(W); ++k) {
+    W w;
+    std::memcpy(&w, from + k * sizeof(W), sizeof(W));
+    std::atomic_ref<W>(to[k]).store(w, std::memory_order_release);
+  }
+}
+
+/// One int64 field of a slot that in-place updates rewrite.
+inline std::int64_t load_field(const std::int64_t& f) noexcept {
+  return std::atomic_ref<std::int64_t>(const_cast<std::int64_t&>(f))
+      .load(std::memory_order_acquire);
+}
+inline void store_field(std::int64_t& f, std::int64_t v) noexcept {
+  std::atomic_ref<std::int64_t>(f).store(v, std::memory_order_release);
+}
+
+/// The writer's side: makes `version` odd for the lifetime of the object (shard lock held, so
+/// there is one writer at a time).
+class SeqWrite {
+ public:
+  explicit SeqWrite(std::atomic<std::uint32_t>& version) noexcept
+      : version_(version), start_(version.load(std::memory_order_relaxed)) {
+    version_.store(start_ + 1, std::memory_order_relaxed);
+  }
+  ~SeqWrite() { version_.store(start_ + 2, std::memory_order_release); }
+  SeqWrite(const SeqWrite&) = delete;
+  SeqWrite& operator=(const SeqWrite&) = delete;
+
+ private:
+  std::atomic<std::uint32_t>& version_;
+  std::uint32_t start_;
+};
+
+/// The reader's side: calls `copy()` until it ran with no write in progress and no write in
+/// between, at most `kTries` times; returns whether it succeeded.
+template <class Copy>
+bool seq_read(const std::atomic<std::uint32_t>& version, Copy&& copy) noexcept {
+  constexpr int kTries = 4;
+  for (int t = 0; t < kTries; ++t) {
+    const std::uint32_t v = version.load(std::memory_order_acquire);
+    if (v & 1) return false;  // a writer holds the lock mid-write: wait for it there
+    copy();
+    if (version.load(std::memory_order_relaxed) == v) return true;
+  }
+  return false;
+}
+
+}  // namespace larder::detail
