@@ -552,7 +552,7 @@ class Cache {
     const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now());
     Batch batch;
     Batch* out = batch_ptr(batch);
-    bool stored = false;
+    bool stored = false, still_over = false;
     {
       typename ShardT::Lock lock(s);
       if (retire) s.remove_flight(retire);
@@ -565,11 +565,11 @@ class Cache {
         }
         // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
         s.expire(meta.written, kExpirePerPut, out);
-        s.evict_while([this] { return over_bounds(); }, i, out);
+        still_over = s.evict_while([this] { return over_bounds(); }, i, out);
         stored = true;
       }
     }
-    if (stored && over_bounds()) evict_elsewhere(home, out);
+    if (still_over) evict_elsewhere(home, out);
     notify(batch);
     return stored;
   }
@@ -815,6 +815,10 @@ class Cache {
   }
 
   void notify(Batch& batch) {
+    if (!batch.empty()) [[unlikely]]
+      notify_each(batch);
+  }
+  [[gnu::noinline]] void notify_each(Batch& batch) {
     for (auto& r : batch) {
       std::optional<V> v = materialize(std::move(r.value));
       if (!v) continue;  // undecodable (counted in decode_errors): nothing to show

@@ -35,7 +35,7 @@ class ReadCounters {
     std::atomic<std::uint64_t> hits{0};
     std::atomic<std::uint64_t> misses{0};
   };
-  void add(std::atomic<std::uint64_t> Line::*field) noexcept {
+  [[gnu::always_inline]] void add(std::atomic<std::uint64_t> Line::*field) noexcept {
     const std::uint32_t id = t_thread_id;  // set by the caller's ReadSection (else 0, see below)
     if (id < kOwned && t_epoch_record) {
       auto& c = lines_[id].*field;

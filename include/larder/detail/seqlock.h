@@ -92,7 +92,8 @@ class SeqWrite {
 /// The reader's side: calls `copy()` until it ran with no write in progress and no write in
 /// between, at most `kTries` times; returns whether it succeeded.
 template <class Copy>
-bool seq_read(const std::atomic<std::uint32_t>& version, Copy&& copy) noexcept {
+[[gnu::always_inline]] inline bool seq_read(const std::atomic<std::uint32_t>& version,
+                                            Copy&& copy) noexcept {
   constexpr int kTries = 4;
   for (int t = 0; t < kTries; ++t) {
     const std::uint32_t v = version.load(std::memory_order_acquire);

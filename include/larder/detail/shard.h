@@ -404,15 +404,17 @@ class alignas(128) Shard {
   }
 
   /// Evicts least recently used entries, never `keep`, while over() is true and there is one to
-  /// evict. Replays every thread's buffered hits first (once), so that the order it evicts by
-  /// includes them.
+  /// evict; returns whether over() still holds (nothing left here to evict). Replays every
+  /// thread's buffered hits first (once), so that the order it evicts by includes them.
   template <class Over>
-  void evict_while(Over&& over, std::uint32_t keep, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (!over()) return;
+  bool evict_while(Over&& over, std::uint32_t keep, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!over()) return false;
     replay_hits();
-    for (std::uint32_t t = lru_.tail(); t != kNil && t != keep && over(); t = lru_.tail()) {
+    for (std::uint32_t t = lru_.tail(); t != kNil && t != keep; t = lru_.tail()) {
       remove(t, RemovalCause::kEvicted, out);
+      if (!over()) return false;
     }
+    return true;
   }
 
   /// Removes up to `limit` entries whose deadline is at or before `now`, earliest first.
