@@ -46,6 +46,10 @@
 // same shard once every read that could have seen them has finished (typically within a few
 // dozen writes to that shard), or by the destructor. Memory held this way is bounded per shard.
 // clear() keeps the shard's slot storage for reuse; the destructor frees it.
+// One exception: a put over a live entry whose value is trivially copyable (an integer, a small
+// POD; see detail::kInPlace) with the same weight, and no tags on either, overwrites the old value
+// in place, under a per-entry version that lock-free readers copy under (detail/seqlock.h): there
+// is nothing to destroy.
 //
 // ERRORS. A zero or negative TTL throws larder::InvalidArgument; a value heavier than max_bytes
 // throws larder::ValueTooLarge. The cache is unchanged when an operation throws.
