@@ -30,6 +30,25 @@ struct Counted {
   ~Counted() { alive.fetch_sub(1); }
 };
 
+// What racing reader threads count, checked after they are joined.
+struct ReaderTally {
+  std::atomic<std::uint64_t> bad{0}, hits{0}, gets{0};
+};
+
+// Stops and joins `readers`, then checks their tally: nothing bad seen, some hits, and the
+// cache's hit/miss counters agree exactly with what the readers counted.
+template <class Cache>
+void stop_and_check(std::atomic<bool>& stop, std::vector<std::thread>& readers,
+                    const ReaderTally& tally, const Cache& c) {
+  stop.store(true);
+  for (auto& r : readers) r.join();
+  CHECK(tally.bad.load() == 0);
+  CHECK(tally.hits.load() > 0);
+  const larder::Stats s = c.stats();
+  CHECK(s.hits + s.misses == tally.gets.load());
+  CHECK(s.hits == tally.hits.load());
+}
+
 }  // namespace
 
 TEST_CASE("epoch: an open read section holds the epoch to at most one advance", "[engine]") {
@@ -189,7 +208,7 @@ TEST_CASE(
     return key(k) + "=" + std::to_string(version) + std::string(40, 'x');
   };
   std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> bad{0}, hits{0}, gets{0};
+  ReaderTally tally;
   std::vector<std::thread> readers;
   for (int t = 0; t < 2; ++t) {
     readers.emplace_back([&, t] {
@@ -197,14 +216,14 @@ TEST_CASE(
       while (!stop.load(std::memory_order_relaxed)) {
         const int k = static_cast<int>(rng() % kKeys);
         const std::string want = key(k) + "=";
-        gets.fetch_add(1);
+        tally.gets.fetch_add(1);
         if (auto v = c.get(key(k))) {
-          hits.fetch_add(1);
+          tally.hits.fetch_add(1);
           if (v->compare(0, want.size(), want) != 0 || v->size() < want.size() + 41)
-            bad.fetch_add(1);
+            tally.bad.fetch_add(1);
         }
         if (auto p = c.peek(key(k))) {
-          if (p->compare(0, want.size(), want) != 0) bad.fetch_add(1);
+          if (p->compare(0, want.size(), want) != 0) tally.bad.fetch_add(1);
         }
       }
     });
@@ -220,13 +239,7 @@ TEST_CASE(
       c.put(key(k), value(k, i));
     }
   }
-  stop.store(true);
-  for (auto& r : readers) r.join();
-  CHECK(bad.load() == 0);
-  CHECK(hits.load() > 0);
-  const larder::Stats s = c.stats();
-  CHECK(s.hits + s.misses == gets.load());
-  CHECK(s.hits == hits.load());
+  stop_and_check(stop, readers, tally, c);
   CHECK(c.size() <= 256);
 }
 
@@ -316,7 +329,7 @@ TEST_CASE("readers racing in-place updates see whole puts: value and times of th
   auto ttl_of = [](std::uint64_t n) { return larder::Duration{std::chrono::hours(1 + n % 3)}; };
   for (std::uint64_t k = 0; k < kKeys; ++k) c.put(k, Quad{k, k, k, k}, {.ttl = ttl_of(k)});
   std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> torn{0}, hits{0}, gets{0};
+  ReaderTally tally;  // bad: torn reads
   std::vector<std::thread> readers;
   for (int t = 0; t < 2; ++t) {
     readers.emplace_back([&, t] {
@@ -324,17 +337,17 @@ TEST_CASE("readers racing in-place updates see whole puts: value and times of th
       auto whole = [](const Quad& q) { return q.a == q.b && q.b == q.c && q.c == q.d; };
       while (!stop.load(std::memory_order_relaxed)) {
         const std::uint64_t k = rng() % kKeys;
-        gets.fetch_add(2);
+        tally.gets.fetch_add(2);
         if (auto v = c.get(k)) {
-          hits.fetch_add(1);
-          if (!whole(*v) || v->a % kKeys != k) torn.fetch_add(1);
+          tally.hits.fetch_add(1);
+          if (!whole(*v) || v->a % kKeys != k) tally.bad.fetch_add(1);
         }
         if (auto r = c.lookup(k)) {
-          hits.fetch_add(1);
-          if (!whole(*r.value) || r.ttl != ttl_of(r.value->a)) torn.fetch_add(1);
+          tally.hits.fetch_add(1);
+          if (!whole(*r.value) || r.ttl != ttl_of(r.value->a)) tally.bad.fetch_add(1);
         }
         if (auto p = c.peek(k)) {
-          if (!whole(*p)) torn.fetch_add(1);
+          if (!whole(*p)) tally.bad.fetch_add(1);
         }
       }
     });
@@ -349,11 +362,5 @@ TEST_CASE("readers racing in-place updates see whole puts: value and times of th
       c.put(k, Quad{n, n, n, n}, {.ttl = ttl_of(n)});
     }
   }
-  stop.store(true);
-  for (auto& r : readers) r.join();
-  CHECK(torn.load() == 0);
-  CHECK(hits.load() > 0);
-  const larder::Stats s = c.stats();
-  CHECK(s.hits + s.misses == gets.load());
-  CHECK(s.hits == hits.load());
+  stop_and_check(stop, readers, tally, c);
 }
