@@ -489,10 +489,11 @@ class Cache {
       bool locked = false;  // expired (to reclaim), or being updated in place right now
       {
         detail::ReadSection section;
-        i = s.find_unlocked({key, h});
+        const SlotT* slot = nullptr;
+        i = s.find_unlocked({key, h}, &slot);
         if (i != detail::kNil) {
           typename ShardT::Snapshot copy;
-          const SlotT* e = s.view_unlocked(i, copy);
+          const SlotT* e = ShardT::view_unlocked(*slot, copy);
           locked = !e || ShardT::expired(*e, now);
           if (!locked) on_hit(*e, now);
         }
@@ -530,10 +531,10 @@ class Cache {
     ShardT& s = shard_for(h);
     if (access_ttl_ == 0) {  // deadlines never move: lock-free
       detail::ReadSection section;
-      const std::uint32_t i = s.find_unlocked({key, h});
-      if (i == detail::kNil) return;
+      const SlotT* slot = nullptr;
+      if (s.find_unlocked({key, h}, &slot) == detail::kNil) return;
       typename ShardT::Snapshot copy;
-      if (const SlotT* e = s.view_unlocked(i, copy)) {
+      if (const SlotT* e = ShardT::view_unlocked(*slot, copy)) {
         if (!ShardT::expired(*e, now)) f(*e);
         return;
       }  // else being updated in place: read under the lock

@@ -165,23 +165,26 @@ class alignas(128) Shard {
 
   // ---- lock-free reads: call inside a ReadSection, without the lock ----
 
-  /// The slot holding `p`'s key (possibly expired), or kNil.
-  std::uint32_t find_unlocked(const Probe& p) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  /// The slot holding `p`'s key (possibly expired), or kNil; with `slot`, also its address.
+  std::uint32_t find_unlocked(const Probe& p,
+                              const SlotT** slot = nullptr) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const Pool* pool = &pool_;  // (the analysis does not look through the pointer in the lambda)
-    return index_.find(static_cast<std::uint32_t>(p.hash),
-                       [&](std::uint32_t i) { return (*eq_)(pool->unlocked(i).key(), p.key); });
+    return index_.find(static_cast<std::uint32_t>(p.hash), [&](std::uint32_t i) {
+      const SlotT& s = pool->unlocked(i);
+      if (!(*eq_)(s.key(), p.key)) return false;
+      if (slot) *slot = &s;
+      return true;
+    });
   }
   /// What view_unlocked copies a slot into: for kInPlace<V> a slot (whose key stays unset),
   /// else nothing.
   struct NoCopy {};
   using Snapshot = std::conditional_t<kInPlace<V>, SlotT, NoCopy>;
-  /// What a lock-free reader of slot `i` (found by find_unlocked in the same ReadSection) reads
+  /// What a lock-free reader of slot `s` (found by find_unlocked in the same ReadSection) reads
   /// the value and times from: the slot itself, which never changes while published, or, for
   /// kInPlace<V>, whose slots are updated in place, a consistent copy of them in `copy` (its key
   /// is not copied). nullptr: an in-place write is in progress; read under the lock instead.
-  const SlotT* view_unlocked(std::uint32_t i,
-                             [[maybe_unused]] Snapshot& copy) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    const SlotT& s = pool_.unlocked(i);
+  static const SlotT* view_unlocked(const SlotT& s, [[maybe_unused]] Snapshot& copy) noexcept {
     if constexpr (kInPlace<V>) {
       const bool whole = seq_read(s.version, [&] {
         load_words<alignof(V), sizeof(V)>(copy.value_buf, s.value_buf);
@@ -595,7 +598,7 @@ class alignas(128) Shard {
     if (m.expires != kNever) heap_.set(pool_, i, m.expires);
   }
 
-  Pool pool_ ABSL_GUARDED_BY(mu);  // (lock-free readers: find_unlocked / slot_unlocked)
+  Pool pool_ ABSL_GUARDED_BY(mu);  // (lock-free readers: find_unlocked)
   ConcurrentIndex index_;          // written under mu; read by anyone in a ReadSection
   ReadBuffer reads_;               // written by readers; drained under mu
   RecencyList lru_ ABSL_GUARDED_BY(mu);
