@@ -485,24 +485,12 @@ class Cache {
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);
     if (access_ttl_ == 0) {
-      std::uint32_t i;
-      bool locked = false;  // expired (to reclaim), or being updated in place right now
-      {
-        detail::ReadSection section;
-        const SlotT* slot = nullptr;
-        i = s.find_unlocked({key, h}, &slot);
-        if (i != detail::kNil) {
-          typename ShardT::Snapshot copy;
-          const SlotT* e = ShardT::view_unlocked(*slot, copy);
-          locked = !e || ShardT::expired(*e, now);
-          if (!locked) on_hit(*e, now);
-        }
-      }
-      if (i == detail::kNil) return reads_.miss();
-      if (!locked) {
-        s.record_hit(i);
+      const auto r = s.read_unlocked({key, h}, now, [&](const SlotT& e) { on_hit(e, now); });
+      if (r.found == ShardT::Found::kAbsent) return reads_.miss();
+      if (r.found == ShardT::Found::kLive) {
+        s.record_hit(r.slot);
         return reads_.hit();
-      }
+      }  // else expired (to reclaim) or being updated in place right now: under the lock
     }
     Batch batch;
     bool hit;
@@ -530,14 +518,8 @@ class Cache {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
     if (access_ttl_ == 0) {  // deadlines never move: lock-free
-      detail::ReadSection section;
-      const SlotT* slot = nullptr;
-      if (s.find_unlocked({key, h}, &slot) == detail::kNil) return;
-      typename ShardT::Snapshot copy;
-      if (const SlotT* e = ShardT::view_unlocked(*slot, copy)) {
-        if (!ShardT::expired(*e, now)) f(*e);
-        return;
-      }  // else being updated in place: read under the lock
+      const auto r = s.read_unlocked({key, h}, now, f);
+      if (r.found != ShardT::Found::kBusy) return;  // else being updated in place: under the lock
     }
     detail::MutexLock lock(s.mu);
     s.inspect({key, h}, now, f);

@@ -14,7 +14,7 @@
 //   * counters for the write-side Stats (hits and misses are counted by the cache, per thread).
 //
 // HOW THE HIT PATH WORKS (no lock, no shared write). get() opens an epoch ReadSection (epoch.h:
-// one exchange on the thread's own record), finds the slot through index_ (find_unlocked),
+// one exchange on the thread's own record), finds the slot through index_ (read_unlocked),
 // checks its deadline, copies the value, closes the section, appends the slot to its thread's
 // stripe of reads_ and counts the hit in its thread's counter line. Published slots do not
 // change under readers: a put over an existing key builds a new slot and swaps the index cell; a
@@ -165,39 +165,45 @@ class alignas(128) Shard {
 
   // ---- lock-free reads: call inside a ReadSection, without the lock ----
 
-  /// The slot holding `p`'s key (possibly expired), or kNil; with `slot`, also its address.
-  std::uint32_t find_unlocked(const Probe& p,
-                              const SlotT** slot = nullptr) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  /// What read_unlocked found.
+  enum class Found { kAbsent, kLive, kExpired, kBusy };
+  struct Read {
+    Found found;
+    std::uint32_t slot;  // kNil when kAbsent
+  };
+  /// The lock-free read (get, lookup, peek, contains): inside its own ReadSection, finds `p`'s
+  /// key and, if the entry is unexpired, calls f(const Slot&) (copy only). The slot f sees is the
+  /// published one, which never changes while readers may see it, or, for kInPlace<V>, whose
+  /// slots are updated in place, a copy of its value and times taken under its version (its key
+  /// unset). kBusy: an in-place write is in progress; read under the lock instead.
+  template <class F>
+  Read read_unlocked(const Probe& p, LazyNow& now, F&& f) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    ReadSection section;
     const Pool* pool = &pool_;  // (the analysis does not look through the pointer in the lambda)
-    return index_.find(static_cast<std::uint32_t>(p.hash), [&](std::uint32_t i) {
-      const SlotT& s = pool->unlocked(i);
+    const SlotT* found = nullptr;
+    const std::uint32_t i = index_.find(static_cast<std::uint32_t>(p.hash), [&](std::uint32_t j) {
+      const SlotT& s = pool->unlocked(j);
       if (!(*eq_)(s.key(), p.key)) return false;
-      if (slot) *slot = &s;
+      found = &s;
       return true;
     });
-  }
-  /// What view_unlocked copies a slot into: for kInPlace<V> a slot (whose key stays unset),
-  /// else nothing.
-  struct NoCopy {};
-  using Snapshot = std::conditional_t<kInPlace<V>, SlotT, NoCopy>;
-  /// What a lock-free reader of slot `s` (found by find_unlocked in the same ReadSection) reads
-  /// the value and times from: the slot itself, which never changes while published, or, for
-  /// kInPlace<V>, whose slots are updated in place, a consistent copy of them in `copy` (its key
-  /// is not copied). nullptr: an in-place write is in progress; read under the lock instead.
-  static const SlotT* view_unlocked(const SlotT& s, [[maybe_unused]] Snapshot& copy) noexcept {
+    if (i == kNil) return {Found::kAbsent, kNil};
+    const SlotT* e = found;
+    [[maybe_unused]] std::conditional_t<kInPlace<V>, SlotT, char> copy;
     if constexpr (kInPlace<V>) {
-      const bool whole = seq_read(s.version, [&] {
-        load_words<alignof(V), sizeof(V)>(copy.value_buf, s.value_buf);
-        copy.written = load_field(s.written);
-        copy.write_deadline = load_field(s.write_deadline);
-        copy.expires = load_field(s.expires);
+      const bool whole = seq_read(found->version, [&] {
+        load_words<alignof(V), sizeof(V)>(copy.value_buf, found->value_buf);
+        copy.written = load_field(found->written);
+        copy.write_deadline = load_field(found->write_deadline);
+        copy.expires = load_field(found->expires);
       });
-      if (!whole) return nullptr;
+      if (!whole) return {Found::kBusy, i};
       copy.framed = false;
-      return &copy;
-    } else {
-      return &s;
+      e = &copy;
     }
+    if (expired(*e, now)) return {Found::kExpired, i};
+    f(*e);
+    return {Found::kLive, i};
   }
   /// Records a lock-free hit on slot `i` for the LRU (after its ReadSection; see read_buffer.h).
   void record_hit(std::uint32_t i) {
@@ -314,7 +320,6 @@ class alignas(128) Shard {
       throw;
     }
     lru_.push_front(pool_, i);
-    ++size_;
     bytes_ += m.weight;
     totals_->entries.fetch_add(1, std::memory_order_relaxed);
     totals_->bytes.fetch_add(m.weight, std::memory_order_relaxed);
@@ -369,11 +374,7 @@ class alignas(128) Shard {
       store_field(s.write_deadline, m.write_deadline);
       store_field(s.expires, m.expires);
     }
-    if (m.expires != kNever) {
-      heap_.set(pool_, i, m.expires);
-    } else {
-      heap_.remove(pool_, i);
-    }
+    schedule(i, m.expires);
     lru_.move_to_front(pool_, i);
     ++counters_.puts;
     ++counters_.updates;
@@ -399,7 +400,6 @@ class alignas(128) Shard {
         ++counters_.explicit_removals;
         break;
     }
-    --size_;
     bytes_ -= weight;
     totals_->entries.fetch_sub(1, std::memory_order_relaxed);
     totals_->bytes.fetch_sub(weight, std::memory_order_relaxed);
@@ -454,7 +454,7 @@ class alignas(128) Shard {
 
   /// Removes (kExplicit) every entry.
   std::size_t remove_all(Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::size_t n = size_;
+    const std::size_t n = index_.size();
     if (out) {
       out->reserve(out->size() + n);
       for (std::uint32_t i = lru_.head(); i != kNil; i = pool_.link(i).next) {
@@ -473,14 +473,13 @@ class alignas(128) Shard {
     counters_.explicit_removals += n;
     totals_->entries.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
     totals_->bytes.fetch_sub(static_cast<std::int64_t>(bytes_), std::memory_order_relaxed);
-    size_ = 0;
     bytes_ = 0;
     return n;
   }
 
   ShardCounters counters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return counters_; }
   void reset_counters() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { counters_ = {}; }
-  std::size_t size() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return size_; }
+  std::size_t size() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return index_.size(); }
 
   static std::int64_t saturating_add(std::int64_t t, std::int64_t d) noexcept {
     return d >= kNever - t ? kNever : t + d;
@@ -488,7 +487,9 @@ class alignas(128) Shard {
 
  private:
   std::uint32_t find(const Probe& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return find_unlocked(p);
+    const Pool* pool = &pool_;  // (the analysis does not look through the pointer in the lambda)
+    return index_.find(static_cast<std::uint32_t>(p.hash),
+                       [&](std::uint32_t i) { return (*eq_)((*pool)[i].key(), p.key); });
   }
   std::uint32_t hash32(const SlotT& s) const noexcept {
     return static_cast<std::uint32_t>(seeded_hash(*hasher_, KeyView(s.key()), seed_));
@@ -585,7 +586,7 @@ class alignas(128) Shard {
     const std::int64_t deadline = std::min(e.write_deadline, saturating_add(now, access_ttl));
     if (deadline != e.expires) {
       e.expires = deadline;
-      heap_.set(pool_, i, deadline);
+      schedule(i, deadline);
     }
   }
   void set_meta(std::uint32_t i, const EntryMeta& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -595,17 +596,24 @@ class alignas(128) Shard {
     s.expires = m.expires;
     s.immortal = m.immortal;
     pool_.link(i).weight = m.weight;
-    if (m.expires != kNever) heap_.set(pool_, i, m.expires);
+    if (m.expires != kNever) heap_.set(pool_, i, m.expires);  // a new slot: not in the heap yet
+  }
+  /// Keeps slot `i` in the expiry heap at `deadline`, or out of it when it never expires.
+  void schedule(std::uint32_t i, std::int64_t deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (deadline != kNever) {
+      heap_.set(pool_, i, deadline);
+    } else {
+      heap_.remove(pool_, i);
+    }
   }
 
-  Pool pool_ ABSL_GUARDED_BY(mu);  // (lock-free readers: find_unlocked)
+  Pool pool_ ABSL_GUARDED_BY(mu);  // (lock-free readers: read_unlocked)
   ConcurrentIndex index_;          // written under mu; read by anyone in a ReadSection
   ReadBuffer reads_;               // written by readers; drained under mu
   RecencyList lru_ ABSL_GUARDED_BY(mu);
   ExpiryHeap heap_ ABSL_GUARDED_BY(mu);
   TagIndex tags_ ABSL_GUARDED_BY(mu);
   ShardCounters counters_ ABSL_GUARDED_BY(mu);
-  std::size_t size_ ABSL_GUARDED_BY(mu) = 0;
   std::size_t bytes_ ABSL_GUARDED_BY(mu) = 0;
   std::uint32_t limbo_head_ ABSL_GUARDED_BY(mu) = kNil;
   std::uint32_t limbo_tail_ ABSL_GUARDED_BY(mu) = kNil;

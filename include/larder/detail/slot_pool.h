@@ -182,7 +182,7 @@ class SlotPool {
     if (fresh) {
       if (high_water_ == kNil) throw std::length_error("larder: shard full (2^32-1 entries)");
       i = high_water_;
-      if ((i & (kChunk - 1)) == 0) add_chunk();
+      if ((i & kMask) == 0) add_chunk();
     }
     SlotT& s = (*this)[i];
     ::new (static_cast<void*>(s.key_buf)) K(std::forward<KK>(key));
