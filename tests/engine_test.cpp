@@ -364,3 +364,150 @@ TEST_CASE("readers racing in-place updates see whole puts: value and times of th
   }
   stop_and_check(stop, readers, tally, c);
 }
+
+TEST_CASE(
+    "a put over a live entry without a deadline updates it lock-free, every put semantic kept",
+    "[engine]") {
+  using namespace std::chrono_literals;
+  auto clock = std::make_shared<larder::ManualClock>();
+  larder::Cache<std::uint64_t, std::uint64_t> c(
+      {.max_entries = 3, .shards = 1, .clock = clock, .background_cleanup = 0s});
+  c.put(1, 10);
+  c.put(2, 20);
+  c.put(3, 30);
+  clock->advance(4s);
+  c.put(1, 11);  // lock-free: new value, age from now, most recently used
+  c.put(4, 40);  // evicts the least recently used: 2, not 1
+  CHECK_FALSE(c.contains(2));
+  const auto r = c.lookup(1);
+  CHECK(r.value == 11u);
+  CHECK(r.age == 0s);
+  CHECK(r.ttl == larder::kNoExpiry);
+  // An entry with a deadline is updated under the lock, which moves or drops the deadline.
+  c.put(3, 31, {.ttl = 1s});
+  c.put(3, 32);  // drops it
+  clock->advance(2s);
+  c.cleanup();
+  CHECK(c.get(3) == 32u);
+  c.put(3, 33, {.ttl = 1s});  // a put with a deadline is never lock-free
+  clock->advance(1s);
+  CHECK_FALSE(c.get(3));
+  // A tagged entry is replaced under the lock: the untagged put drops its tag.
+  c.put(4, 41, {.tags = {"t"}});
+  c.put(4, 42);
+  CHECK(c.invalidate_tag("t") == 0);
+  CHECK(c.peek(4) == 42u);
+  // Removal after a lock-free put.
+  c.put(1, 12);
+  CHECK(c.peek(1) == 12u);
+  CHECK(c.erase(1));
+  CHECK_FALSE(c.contains(1));
+  CHECK(c.erase_if([](const std::uint64_t&, const std::uint64_t& v) { return v == 42; }) == 1);
+  larder::Stats s = c.stats();
+  CHECK(s.puts == 11);
+  CHECK(s.updates == 7);
+  CHECK(s.evictions == 1);
+  CHECK(c.size() == 0);
+  c.put(5, 50);
+  c.put(5, 51);
+  c.reset_stats();
+  c.put(5, 52);
+  s = c.stats();
+  CHECK(s.puts == 1);
+  CHECK(s.updates == 1);
+  CHECK(c.get(5) == 52u);
+
+  // Keys with a dynamic size keep their weight: bytes() does not move on an update.
+  larder::Cache<std::string, std::uint32_t> named({.max_bytes = 1 << 20, .shards = 1});
+  named.put("key", 1);
+  const std::size_t bytes = named.bytes();
+  named.put("key", 2);
+  CHECK(named.bytes() == bytes);
+  CHECK(named.get("key") == 2u);
+}
+
+TEST_CASE("lock-free puts racing locked writes, erase_if and readers: whole values, exact counts",
+          "[engine][stress]") {
+  auto clock = std::make_shared<larder::ManualClock>();  // never advanced: nothing expires
+  constexpr std::uint64_t kKeys = 64;
+  constexpr std::size_t kCapacity = 48;  // puts of absent keys evict
+  larder::Cache<std::uint64_t, Quad> c({.max_entries = kCapacity, .shards = 2, .clock = clock});
+  auto whole = [](const Quad& q) { return q.a == q.b && q.b == q.c && q.c == q.d; };
+  auto put_n = [&](std::uint64_t k, std::uint64_t n, larder::PutOptions o = {}) {
+    c.put(k, Quad{n * kKeys + k, n * kKeys + k, n * kKeys + k, n * kKeys + k}, std::move(o));
+  };
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> puts{0};
+  ReaderTally tally;  // bad: a torn value, or another key's
+  std::vector<std::thread> readers;
+  readers.emplace_back([&] {
+    std::mt19937 rng(1);
+    while (!stop.load(std::memory_order_relaxed)) {
+      const std::uint64_t k = rng() % kKeys;
+      tally.gets.fetch_add(2);
+      if (auto v = c.get(k)) {
+        tally.hits.fetch_add(1);
+        if (!whole(*v) || v->a % kKeys != k) tally.bad.fetch_add(1);
+      }
+      if (auto r = c.lookup(k)) {
+        tally.hits.fetch_add(1);
+        if (!whole(*r.value) || r.value->a % kKeys != k) tally.bad.fetch_add(1);
+      }
+      if (auto p = c.peek(k)) {
+        if (!whole(*p) || p->a % kKeys != k) tally.bad.fetch_add(1);
+      }
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&, t] {
+      std::mt19937 rng(10 + t);
+      for (std::uint64_t i = 1; i <= 100'000; ++i) {
+        put_n(rng() % kKeys, i);  // lock-free when the key is present without deadline or tag
+        puts.fetch_add(1);
+      }
+    });
+  }
+  std::mt19937 rng(7);
+  std::atomic<std::uint64_t> torn_in_pred{0};
+  for (std::uint64_t i = 1; i <= 20'000; ++i) {
+    const std::uint64_t k = rng() % kKeys;
+    switch (i % 5) {
+      case 0:
+        put_n(k, i, {.tags = {"t"}});  // a new slot, retiring the old one
+        puts.fetch_add(1);
+        break;
+      case 1:
+        put_n(k, i, {.ttl = std::chrono::hours(1)});  // in place under the lock, with a deadline
+        puts.fetch_add(1);
+        break;
+      case 2:
+        c.erase(k);
+        break;
+      case 3:
+        c.erase_if([&](const std::uint64_t& key, const Quad& q) {
+          if (!whole(q) || q.a % kKeys != key) torn_in_pred.fetch_add(1);
+          return key == k;
+        });
+        break;
+      default:
+        c.invalidate_tag("t");
+        break;
+    }
+  }
+  for (auto& w : writers) w.join();
+  stop_and_check(stop, readers, tally, c);
+  CHECK(torn_in_pred.load() == 0);
+  const larder::Stats s = c.stats();
+  CHECK(s.puts == puts.load());
+  CHECK(c.size() <= kCapacity);
+  std::size_t present = 0;
+  for (std::uint64_t k = 0; k < kKeys; ++k) {
+    if (auto v = c.peek(k)) {
+      ++present;
+      CHECK((whole(*v) && v->a % kKeys == k));
+    }
+  }
+  CHECK(present == c.size());
+  CHECK(s.puts == s.size + s.evictions + s.explicit_removals + s.updates);
+}

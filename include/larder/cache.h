@@ -17,7 +17,11 @@
 // Values are returned by copy (std::optional<V>); no reference into the cache ever escapes.
 // get, lookup, peek and contains take no lock and write no line another thread writes (see
 // "how the hit path works" in detail/shard.h), except with Options::expire_after_access, where
-// a read moves the entry's deadline and so takes its shard's lock. Writes take one shard lock.
+// a read moves the entry's deadline and so takes its shard's lock. Writes take one shard lock,
+// except the simplest put (see WHEN VALUES ARE DESTROYED): an update of a live small value that
+// has no deadline or tag, in a cache with no on_removal listener, no expire_after_access and no
+// weigher, takes no lock either: it writes the entry under its version and leaves its LRU update
+// in the same per-thread buffer as a hit.
 // Callbacks that run under a shard lock (erase_if's predicate, the key's hash and equality) must
 // not call back into the same cache. The destructor must not race with other calls on the same
 // cache, but it is safe while the background sweep runs: it waits for the sweep. (So a removal
@@ -28,7 +32,8 @@
 // entry's deadline to min(t + d, now + a). An expired entry is reclaimed (memory freed, listener
 // called with kExpired, Stats::expirations counted) by whichever comes first:
 //   * a get/lookup/put/erase of that key,
-//   * a put into the same shard (each put reclaims up to 8 expired entries of its shard),
+//   * a put into the same shard (each put reclaims up to 8 expired entries of its shard; a
+//     lock-free update, see THREAD SAFETY, reclaims nothing),
 //   * cleanup(), or the background sweep (Options::background_cleanup, default every 1 s),
 //     which reclaims in slices of at most 256 entries per lock hold.
 // peek() and contains() never reclaim; size() and bytes() count expired entries until reclaimed.
@@ -48,8 +53,8 @@
 // clear() keeps the shard's slot storage for reuse; the destructor frees it.
 // One exception: a put over a live entry whose value is trivially copyable (an integer, a small
 // POD; see detail::kInPlace) with the same weight, and no tags on either, overwrites the old value
-// in place, under a per-entry version that lock-free readers copy under (detail/seqlock.h): there
-// is nothing to destroy.
+// in place, under a per-entry version that lock-free readers copy under and writers take as a
+// lock (detail/seqlock.h): there is nothing to destroy.
 //
 // ERRORS. A zero or negative TTL throws larder::InvalidArgument; a value heavier than max_bytes
 // throws larder::ValueTooLarge. The cache is unchanged when an operation throws.
@@ -150,6 +155,12 @@ class Cache {
     seed_ = detail::instance_seed(this);
     clock_ = options_.clock.get();
     access_ttl_ = options_.expire_after_access.count();
+    // A put can overwrite a live entry without the shard lock (Shard::update_unlocked) when no
+    // listener wants the old value, no read moves deadlines, and the weight cannot change.
+    lock_free_puts_ =
+        !options_.on_removal && access_ttl_ == 0 && !options_.weigher && !requires(const V& v) {
+      v.size();
+    };
     const std::size_t n = options_.shards ? options_.shards : auto_shards(options_);
     shards_.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -303,14 +314,14 @@ class Cache {
   /// compressed are decompressed, under the lock, to be shown to pred.)
   template <class Pred>
   requires std::predicate<Pred&, const K&, const V&> std::size_t erase_if(Pred pred) {
-    auto matches = [&](const SlotT& e) {
+    auto matches = [&](const K& key, const SlotT& e) {
       if constexpr (kFrames) {
         if (e.framed) {
           std::optional<V> v = decode_payload(e.frame());
-          return v && static_cast<bool>(pred(e.key(), *v));
+          return v && static_cast<bool>(pred(key, *v));
         }
       }
-      return static_cast<bool>(pred(e.key(), e.value()));
+      return static_cast<bool>(pred(key, e.value()));
     };
     return erase_matching(matches);
   }
@@ -319,8 +330,8 @@ class Cache {
   /// only. O(entries); looks at keys only (compressed values are not decompressed).
   std::size_t erase_prefix(
       std::string_view prefix) requires std::convertible_to<const K&, std::string_view> {
-    auto matches = [prefix](const SlotT& e) {
-      return std::string_view(e.key()).substr(0, prefix.size()) == prefix;
+    auto matches = [prefix](const K& key, const SlotT&) {
+      return std::string_view(key).substr(0, prefix.size()) == prefix;
     };
     return erase_matching(matches);
   }
@@ -392,6 +403,7 @@ class Cache {
     Stats st;
     st.hits = reads_.hits();
     st.misses = reads_.misses();
+    st.puts = st.updates = reads_.updates();  // lock-free puts (all updates); locked ones below
     for (const auto& sp : shards_) {
       ShardT& s = *sp;
       detail::MutexLock lock(s.mu);
@@ -537,6 +549,19 @@ class Cache {
     ShardT& s = *shards_[home];
     detail::LazyNow now(clock_);
     const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now());
+    if constexpr (detail::kInPlace<V>) {
+      if (lock_free_puts_ && !only_if_absent && !retire && meta.expires == detail::kNever &&
+          opts.tags.empty()) {
+        const std::uint32_t i = s.update_unlocked(
+            {key, h}, *payload.value, meta.written,
+            [&](const K& stored) { return dynamic_size(stored) == dynamic_size(key); });
+        if (i != detail::kNil) {
+          s.record_hit(i);
+          reads_.update();
+          return true;
+        }
+      }
+    }
     Batch batch;
     Batch* out = batch_ptr(batch);
     bool stored = false, still_over = false;
@@ -561,7 +586,7 @@ class Cache {
     return stored;
   }
 
-  /// erase_if / erase_prefix: removes, shard by shard, the entries matches(slot) selects.
+  /// erase_if / erase_prefix: removes, shard by shard, the entries matches(key, slot) selects.
   template <class Matches>
   std::size_t erase_matching(Matches& matches) {
     std::size_t n = 0;
@@ -825,6 +850,7 @@ class Cache {
   std::uint64_t seed_ = 0;
   const Clock* clock_ = nullptr;
   std::int64_t access_ttl_ = 0;
+  bool lock_free_puts_ = false;
   detail::Totals totals_;
   detail::ReadCounters reads_;
   std::vector<std::unique_ptr<ShardT>> shards_;

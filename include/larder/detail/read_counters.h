@@ -1,4 +1,4 @@
-// Hit and miss counts without a shared write (larder::detail).
+// Hit, miss and lock-free update counts without a shared write (larder::detail).
 //
 // Each thread counts into the line of its epoch record id (epoch.h: threads alive at the same time
 // have different ids, and an id passes to a new thread only after its owner exited), so a
@@ -19,12 +19,16 @@ class ReadCounters {
  public:
   void hit() noexcept { add(&Line::hits); }
   void miss() noexcept { add(&Line::misses); }
+  /// A put that updated an entry without the shard lock (Shard::update_unlocked).
+  void update() noexcept { add(&Line::updates); }
   std::uint64_t hits() const noexcept { return sum(&Line::hits); }
   std::uint64_t misses() const noexcept { return sum(&Line::misses); }
+  std::uint64_t updates() const noexcept { return sum(&Line::updates); }
   void reset() noexcept {
     for (Line& l : lines_) {
       l.hits.store(0, std::memory_order_relaxed);
       l.misses.store(0, std::memory_order_relaxed);
+      l.updates.store(0, std::memory_order_relaxed);
     }
   }
 
@@ -34,6 +38,7 @@ class ReadCounters {
   struct alignas(64) Line {
     std::atomic<std::uint64_t> hits{0};
     std::atomic<std::uint64_t> misses{0};
+    std::atomic<std::uint64_t> updates{0};
   };
   [[gnu::always_inline]] void add(std::atomic<std::uint64_t> Line::*field) noexcept {
     const std::uint32_t id = t_thread_id;  // set by the caller's ReadSection (else 0, see below)

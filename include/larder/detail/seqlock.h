@@ -1,30 +1,37 @@
-// In-place updates of small values, read without the lock (larder::detail).
+// In-place updates of small values, read and written without the shard lock (larder::detail).
 //
 // IMPLEMENTATION DETAILS
 // A put over a live key normally builds a new slot, swaps the index cell and retires the old slot,
 // because a lock-free reader may be copying it (shard.h). For values that are trivially copyable
 // and never stored compressed (`kInPlace<V>`: integers, PODs, small structs) that costs several
 // times the copy itself, so the shard overwrites such an entry in place instead, bracketed by the
-// slot's 32-bit version, a seqlock:
-//   writer (shard lock held):  version = v + 1;  store the words;  version = v + 2
-//   reader (no lock):          v = version;  if odd, give up;  load the words;
-//                              if version != v, retry (or give up)
-// A reader that gives up takes the shard lock instead, which waits for the writer properly (a
-// writer preempted mid-write must not leave readers spinning on an oversubscribed machine).
+// slot's 32-bit version, a seqlock whose odd values double as a per-entry writer lock:
+//   writer:  CAS version v -> v + 1 (v even);  store the words;  version = v + 2
+//   reader:  v = version;  if odd, give up;  load the words;  if version != v, retry (or give up)
+// Writers are the shard-lock holder (SeqWrite: waits for the version to be even) and, for the
+// simplest updates, a put that holds no shard lock at all (try_lock_version: one attempt, else
+// it takes the shard lock). A lock-free reader that gives up takes the shard lock instead, which
+// waits for the writer properly (a writer preempted mid-write must not leave readers spinning on
+// an oversubscribed machine). Readers under the shard lock may still meet a lock-free writer and
+// wait for it (seq_read_wait): its critical section is a few stores.
 //
 // Every access to the protected words is atomic (std::atomic_ref, word by word), so there is no
 // data race in the C++ memory model and ThreadSanitizer checks the protocol like any other
-// atomics. The writer stores the words with release order after the odd version: a reader that
-// loads any new word therefore also sees the odd (or a later) version when it re-reads it. The
-// reader loads the words with acquire order, so its re-read of the version cannot move before
-// them. No fences: on x86 all of these are plain moves.
+// atomics. The writer takes the version with acquire order (so it is ordered after the previous
+// writer's release) and stores the words with release order after it: a reader that loads any new
+// word therefore also sees the odd (or a later) version when it re-reads it. The reader loads the
+// words with acquire order, so its re-read of the version cannot move before them. No fences: on
+// x86 all of these are plain moves and one locked compare-exchange per write.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <thread>
 #include <type_traits>
+
+#include "larder/detail/mutex.h"
 
 namespace larder::detail {
 
@@ -72,13 +79,35 @@ inline void store_field(std::int64_t& f, std::int64_t v) noexcept {
   std::atomic_ref<std::int64_t>(f).store(v, std::memory_order_release);
 }
 
-/// The writer's side: makes `version` odd for the lifetime of the object (shard lock held, so
-/// there is one writer at a time).
+/// One attempt at taking `version` as the writer's lock: makes it odd if it is even (acquire);
+/// `start` receives the even value. Lock-free writers use it and fall back to the shard lock
+/// rather than wait. Release with `version.store(start + 2, release)` after a write, or
+/// `version.store(start, release)` if nothing was written (readers then retry for nothing).
+inline bool try_lock_version(std::atomic<std::uint32_t>& version, std::uint32_t& start) noexcept {
+  start = version.load(std::memory_order_relaxed);
+  return (start & 1) == 0 &&
+         version.compare_exchange_strong(start, start + 1, std::memory_order_acquire,
+                                         std::memory_order_relaxed);
+}
+
+/// Spins, then yields, while `done()` is false: waits for a lock-free writer's few stores.
+template <class Done>
+void wait_for_writer(Done&& done) noexcept {
+  for (int spins = 0; !done(); ++spins) {
+    if (spins < 64) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();  // the writer was preempted: let it run
+    }
+  }
+}
+
+/// The locked writer's side: holds `version` odd for the lifetime of the object, waiting first
+/// for a lock-free writer to finish (the shard lock excludes every other writer).
 class SeqWrite {
  public:
-  explicit SeqWrite(std::atomic<std::uint32_t>& version) noexcept
-      : version_(version), start_(version.load(std::memory_order_relaxed)) {
-    version_.store(start_ + 1, std::memory_order_relaxed);
+  explicit SeqWrite(std::atomic<std::uint32_t>& version) noexcept : version_(version) {
+    wait_for_writer([&] { return try_lock_version(version_, start_); });
   }
   ~SeqWrite() { version_.store(start_ + 2, std::memory_order_release); }
   SeqWrite(const SeqWrite&) = delete;
@@ -86,7 +115,7 @@ class SeqWrite {
 
  private:
   std::atomic<std::uint32_t>& version_;
-  std::uint32_t start_;
+  std::uint32_t start_ = 0;
 };
 
 /// The reader's side: calls `copy()` until it ran with no write in progress and no write in
@@ -102,6 +131,13 @@ template <class Copy>
     if (version.load(std::memory_order_relaxed) == v) return true;
   }
   return false;
+}
+
+/// seq_read until it succeeds: for readers holding the shard lock, which only a lock-free
+/// writer's few stores can hold up.
+template <class Copy>
+void seq_read_wait(const std::atomic<std::uint32_t>& version, Copy&& copy) noexcept {
+  wait_for_writer([&] { return seq_read(version, copy); });
 }
 
 }  // namespace larder::detail

@@ -21,7 +21,11 @@
 // removed slot is "retired" (kept intact, queued in the limbo list) and freed only after two epoch
 // advances, when no reader can still be inside it. Old index tables are retired the same way.
 // The one exception is a small trivially copyable value (kInPlace<V>): a put overwrites it in
-// place under the slot's version, and readers copy it under that version (seqlock.h).
+// place under the slot's version, and readers copy it under that version (seqlock.h). The
+// simplest such put, on an entry without deadline or tag, needs nothing but the entry: it takes
+// no shard lock either (update_unlocked: the version is its per-entry lock, its LRU update goes
+// through reads_ like a hit). So readers that hold the shard lock still copy such values under
+// the version (with_data), and retiring a slot holds its version, which the lock-free put checks.
 // Anything unusual (an expired entry to reclaim, expire_after_access, which must move a
 // deadline on every read) takes the locked path.
 // Entry and byte totals for the bounds are shared by all shards (`Totals`): they change only when
@@ -191,14 +195,7 @@ class alignas(128) Shard {
     const SlotT* e = found;
     [[maybe_unused]] std::conditional_t<kInPlace<V>, SlotT, char> copy;
     if constexpr (kInPlace<V>) {
-      const bool whole = seq_read(found->version, [&] {
-        load_words<alignof(V), sizeof(V)>(copy.value_buf, found->value_buf);
-        copy.written = load_field(found->written);
-        copy.write_deadline = load_field(found->write_deadline);
-        copy.expires = load_field(found->expires);
-      });
-      if (!whole) return {Found::kBusy, i};
-      copy.framed = false;
+      if (!seq_read(found->version, [&] { copy_data(*found, copy); })) return {Found::kBusy, i};
       e = &copy;
     }
     if (expired(*e, now)) return {Found::kExpired, i};
@@ -212,6 +209,45 @@ class alignas(128) Shard {
       reads_.drain_mine(replay_one());
       mu.unlock();
       reads_.record(i);
+    }
+  }
+
+  /// The lock-free put (seqlock.h), inside its own ReadSection: overwrites the live entry for
+  /// `p` with `value`, written at `written`, when that needs nothing but the entry itself: V is
+  /// kInPlace, the entry is untagged and never expires (so it is in no tag or expiry index), and
+  /// same_weight(stored key) says the new entry weighs what it does. Returns the slot (for
+  /// record_hit), or kNil: absent, not that simple, or another writer holds the entry; the
+  /// caller takes the lock. The caller checks what it knows (no listener, no
+  /// expire_after_access, no weigher, the put itself untagged and without a deadline).
+  template <class SameWeight>
+  std::uint32_t update_unlocked(const Probe& p, const V& value, std::int64_t written,
+                                SameWeight&& same_weight) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if constexpr (!kInPlace<V>) {
+      return kNil;
+    } else {
+      ReadSection section;
+      const Pool* pool = &pool_;
+      const SlotT* found = nullptr;
+      const std::uint32_t i = index_.find(static_cast<std::uint32_t>(p.hash), [&](std::uint32_t j) {
+        const SlotT& s = pool->unlocked(j);
+        if (!(*eq_)(s.key(), p.key)) return false;
+        found = &s;
+        return true;
+      });
+      // tagged and the key are set before the slot is published and never change while it is.
+      if (i == kNil || found->tagged || !same_weight(found->key())) return kNil;
+      SlotT& s = const_cast<SlotT&>(*found);  // the version makes this thread its only writer
+      std::uint32_t v;
+      if (!try_lock_version(s.version, v)) return kNil;
+      // Retiring a slot and giving it a deadline both hold its version (retire, update_in_place).
+      if (s.state != kLive || load_field(s.expires) != kNever) {
+        s.version.store(v, std::memory_order_release);
+        return kNil;
+      }
+      store_words<alignof(V), sizeof(V)>(s.value_buf, &value);
+      store_field(s.written, written);
+      s.version.store(v + 2, std::memory_order_release);
+      return i;
     }
   }
 
@@ -246,7 +282,7 @@ class alignas(128) Shard {
     auto& e = pool_[i];
     lru_.move_to_front(pool_, i);
     if (access_ttl > 0 && !e.immortal) extend_access(i, e, now(), access_ttl);
-    on_hit(std::as_const(e));
+    with_data(e, on_hit);
     return true;
   }
 
@@ -258,7 +294,7 @@ class alignas(128) Shard {
     if (i == kNil) return false;
     const auto& e = pool_[i];
     if (expired(e, now)) return false;
-    f(e);
+    with_data(e, f);
     return true;
   }
 
@@ -269,11 +305,33 @@ class alignas(128) Shard {
                        std::optional<Payload<V>>& out_payload) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = find_live(p, now, out);
     if (i == kNil) return false;
-    const auto& e = pool_[i];
-    const Duration age{std::max<std::int64_t>(0, now() - e.written)};
-    if (!accept(age, stored_ttl(e))) return false;
-    out_payload.emplace(copy_payload<V>(e));
-    return true;
+    bool accepted = false;
+    with_data(pool_[i], [&](const SlotT& e) {
+      const Duration age{std::max<std::int64_t>(0, now() - e.written)};
+      accepted = accept(age, stored_ttl(e));
+      if (accepted) out_payload.emplace(copy_payload<V>(e));
+    });
+    return accepted;
+  }
+  /// Calls f(const Slot&) with entry `e`'s value and times, under the lock: for kInPlace<V>, a
+  /// copy taken under its version (key unset), since a lock-free put may be rewriting them.
+  template <class F>
+  static void with_data(const SlotT& e, F&& f) {
+    if constexpr (kInPlace<V>) {
+      SlotT copy;
+      seq_read_wait(e.version, [&] { copy_data(e, copy); });
+      f(std::as_const(copy));
+    } else {
+      f(e);
+    }
+  }
+  /// Copies the parts of `from` that in-place writes change, with atomic loads (under its version).
+  static void copy_data(const SlotT& from, SlotT& to) noexcept {
+    load_words<alignof(V), sizeof(V)>(to.value_buf, from.value_buf);
+    to.written = load_field(from.written);
+    to.write_deadline = load_field(from.write_deadline);
+    to.expires = load_field(from.expires);
+    to.framed = false;
   }
   /// The TTL entry `e` was stored with (kNoExpiry if none).
   static Duration stored_ttl(const SlotT& e) noexcept {
@@ -431,14 +489,18 @@ class alignas(128) Shard {
     return n;
   }
 
-  /// Removes (kExplicit) every unexpired entry for which matches(slot) is true. O(slots).
+  /// Removes (kExplicit) every unexpired entry for which matches(key, data) is true, data as
+  /// with_data gives it. O(slots).
   template <class Matches>
   std::size_t remove_if(Matches& matches, LazyNow& now, Batch* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::size_t n = 0;
     for (std::uint32_t i = 0, end = pool_.high_water(); i < end; ++i) {
       auto& s = pool_[i];
-      if (s.state != kLive || expired(s, now) || !matches(std::as_const(s))) continue;
+      if (s.state != kLive || expired(s, now)) continue;
+      bool match = false;
+      with_data(s, [&](const SlotT& data) { match = matches(std::as_const(s).key(), data); });
+      if (!match) continue;
       remove(i, RemovalCause::kExplicit, out);
       ++n;
     }
@@ -530,7 +592,12 @@ class alignas(128) Shard {
 
   /// Retires slot `i`, already out of the index and the LRU.
   void retire(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    pool_[i].state = kRetired;
+    if constexpr (kInPlace<V>) {
+      SeqWrite write(pool_[i].version);  // a lock-free put checks the state under it
+      pool_[i].state = kRetired;
+    } else {
+      pool_[i].state = kRetired;
+    }
     auto& l = pool_.link(i);
     l.prev = static_cast<std::uint32_t>(current_epoch());
     l.next = kNil;
