@@ -2,6 +2,7 @@
 // and through a Cache: deferred reclamation frees what readers can no longer see, and readers
 // racing replacements, removals and evictions only ever see whole values of their own key.
 #include <atomic>
+#include <barrier>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <future>
@@ -510,4 +511,30 @@ TEST_CASE("lock-free puts racing locked writes, erase_if and readers: whole valu
   }
   CHECK(present == c.size());
   CHECK(s.puts == s.size + s.evictions + s.explicit_removals + s.updates);
+}
+
+TEST_CASE("puts racing to insert the same absent key store it once", "[engine][stress]") {
+  // A put that found the key absent without the lock must look again under it if anything was
+  // inserted in between (Shard::find_live's Absence); two copies of a key would show in size().
+  larder::Cache<std::uint64_t, std::uint64_t> c({.shards = 1});
+  constexpr int kRounds = 20'000;
+  std::uint64_t wrong_size = 0;
+  std::barrier round(2, [&]() noexcept {
+    if (c.size() != 1) ++wrong_size;
+    c.clear();
+  });
+  auto putter = [&](std::uint64_t t) {
+    for (int r = 0; r < kRounds; ++r) {
+      c.put(static_cast<std::uint64_t>(r), t);
+      round.arrive_and_wait();
+    }
+  };
+  std::thread other(putter, 1);
+  putter(2);
+  other.join();
+  CHECK(wrong_size == 0);
+  const larder::Stats s = c.stats();
+  CHECK(s.puts == 2 * kRounds);
+  CHECK(s.updates == kRounds);
+  CHECK(s.explicit_removals == kRounds);
 }

@@ -549,17 +549,19 @@ class Cache {
     ShardT& s = *shards_[home];
     detail::LazyNow now(clock_);
     const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now());
+    detail::Absence absent;
     if constexpr (detail::kInPlace<V>) {
       if (lock_free_puts_ && !only_if_absent && !retire && meta.expires == detail::kNever &&
           opts.tags.empty()) {
-        const std::uint32_t i = s.update_unlocked(
+        const auto r = s.update_unlocked(
             {key, h}, *payload.value, meta.written,
             [&](const K& stored) { return dynamic_size(stored) == dynamic_size(key); });
-        if (i != detail::kNil) {
-          s.record_hit(i);
+        if (r.slot != detail::kNil) {
+          s.record_hit(r.slot);
           reads_.update();
           return true;
         }
+        absent = r.absent;
       }
     }
     Batch batch;
@@ -568,7 +570,7 @@ class Cache {
     {
       typename ShardT::Lock lock(s);
       if (retire) s.remove_flight(retire);
-      std::uint32_t i = s.find_live({key, h}, now, out);
+      std::uint32_t i = s.find_live({key, h}, now, out, absent);
       if (i == detail::kNil || !only_if_absent) {
         if (i != detail::kNil) {
           i = s.replace(i, h, std::move(key), std::move(payload), meta, std::move(opts.tags), out);

@@ -78,6 +78,7 @@ class ConcurrentIndex {
         if (c == kTomb) --tombs_;
         t->cells[i].store(cell(h, slot), std::memory_order_seq_cst);
         ++used_;
+        inserts_.store(inserts_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
         return old;
       }
     }
@@ -110,6 +111,9 @@ class ConcurrentIndex {
   }
 
   std::size_t size() const noexcept { return used_; }
+  /// How many inserts the index has had. A key a reader did not find after it read this count
+  /// is still absent while the count stays the same (an insert stores its cell, then counts).
+  std::uint64_t inserts() const noexcept { return inserts_.load(std::memory_order_acquire); }
 
  private:
   static constexpr std::size_t kMinCells = 16;
@@ -146,6 +150,7 @@ class ConcurrentIndex {
   std::atomic<Table*> table_;
   std::size_t used_ = 0;
   std::size_t tombs_ = 0;
+  std::atomic<std::uint64_t> inserts_{0};  // written under the shard lock
 };
 
 }  // namespace larder::detail

@@ -15,6 +15,14 @@
 // an oversubscribed machine). Readers under the shard lock may still meet a lock-free writer and
 // wait for it (seq_read_wait): its critical section is a few stores.
 //
+// A lock-free writer found its slot through the index before taking the version, so the entry
+// may have been removed (or replaced by a new slot) in between. Its write then lands in a retired
+// slot, which no later reader finds: the put took effect just before that removal or replacement.
+// That is a valid order because the two overlapped (the put's probe came before the removal
+// unpublished the slot); readers that still copy the retired slot overlapped the removal too.
+// Slots are not reused while the writer's ReadSection is open (epoch.h), so it never writes into
+// another key's entry.
+//
 // Every access to the protected words is atomic (std::atomic_ref, word by word), so there is no
 // data race in the C++ memory model and ThreadSanitizer checks the protocol like any other
 // atomics. The writer takes the version with acquire order (so it is ordered after the previous

@@ -25,7 +25,7 @@
 // simplest such put, on an entry without deadline or tag, needs nothing but the entry: it takes
 // no shard lock either (update_unlocked: the version is its per-entry lock, its LRU update goes
 // through reads_ like a hit). So readers that hold the shard lock still copy such values under
-// the version (with_data), and retiring a slot holds its version, which the lock-free put checks.
+// the version (with_data).
 // Anything unusual (an expired entry to reclaim, expire_after_access, which must move a
 // deadline on every read) takes the locked path.
 // Entry and byte totals for the bounds are shared by all shards (`Totals`): they change only when
@@ -124,6 +124,12 @@ Payload<V> copy_payload(const SlotT& s) {
   return p;
 }
 
+/// A key a lock-free probe did not find, and the index's insert count it read before probing.
+struct Absence {
+  bool known = false;
+  std::uint64_t inserts = 0;
+};
+
 struct ShardCounters {
   std::uint64_t puts = 0, updates = 0, evictions = 0, evicted_bytes = 0, expirations = 0,
                 explicit_removals = 0;
@@ -212,20 +218,27 @@ class alignas(128) Shard {
     }
   }
 
+  /// What update_unlocked did: `slot` != kNil: the put is done (record_hit(slot) next). Else
+  /// the caller takes the lock; `absent` then says the key was not in the index.
+  struct UnlockedPut {
+    std::uint32_t slot = kNil;
+    Absence absent;
+  };
   /// The lock-free put (seqlock.h), inside its own ReadSection: overwrites the live entry for
   /// `p` with `value`, written at `written`, when that needs nothing but the entry itself: V is
   /// kInPlace, the entry is untagged and never expires (so it is in no tag or expiry index), and
-  /// same_weight(stored key) says the new entry weighs what it does. Returns the slot (for
-  /// record_hit), or kNil: absent, not that simple, or another writer holds the entry; the
-  /// caller takes the lock. The caller checks what it knows (no listener, no
-  /// expire_after_access, no weigher, the put itself untagged and without a deadline).
+  /// same_weight(stored key) says the new entry weighs what it does. Fails when the key is absent,
+  /// the entry not that simple, or another writer holds it. The caller checks what it knows (no
+  /// listener, no expire_after_access, no weigher, the put itself untagged and without a
+  /// deadline).
   template <class SameWeight>
-  std::uint32_t update_unlocked(const Probe& p, const V& value, std::int64_t written,
-                                SameWeight&& same_weight) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  UnlockedPut update_unlocked(const Probe& p, const V& value, std::int64_t written,
+                              SameWeight&& same_weight) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if constexpr (!kInPlace<V>) {
-      return kNil;
+      return {};
     } else {
       ReadSection section;
+      const std::uint64_t inserts = index_.inserts();  // before the probe (ConcurrentIndex)
       const Pool* pool = &pool_;
       const SlotT* found = nullptr;
       const std::uint32_t i = index_.find(static_cast<std::uint32_t>(p.hash), [&](std::uint32_t j) {
@@ -235,19 +248,22 @@ class alignas(128) Shard {
         return true;
       });
       // tagged and the key are set before the slot is published and never change while it is.
-      if (i == kNil || found->tagged || !same_weight(found->key())) return kNil;
+      if (i == kNil) return {kNil, {true, inserts}};
+      if (found->tagged || !same_weight(found->key())) return {};
       SlotT& s = const_cast<SlotT&>(*found);  // the version makes this thread its only writer
       std::uint32_t v;
-      if (!try_lock_version(s.version, v)) return kNil;
-      // Retiring a slot and giving it a deadline both hold its version (retire, update_in_place).
-      if (s.state != kLive || load_field(s.expires) != kNever) {
+      if (!try_lock_version(s.version, v)) return {};
+      // A deadline is given under the version (update_in_place). The slot may have been removed
+      // since the probe: then the write lands in a retired slot nobody finds any more, which is
+      // this put taking effect just before that removal (the two overlap); see seqlock.h.
+      if (load_field(s.expires) != kNever) {
         s.version.store(v, std::memory_order_release);
-        return kNil;
+        return {};
       }
       store_words<alignof(V), sizeof(V)>(s.value_buf, &value);
       store_field(s.written, written);
       s.version.store(v + 2, std::memory_order_release);
-      return i;
+      return {i, {}};
     }
   }
 
@@ -262,8 +278,10 @@ class alignas(128) Shard {
   }
 
   /// The live entry for `p`, or kNil. An entry found expired is removed (cause kExpired).
-  std::uint32_t find_live(const Probe& p, LazyNow& now, Batch* out)
+  /// `absent`: what a lock-free probe found before the lock, to skip probing again.
+  std::uint32_t find_live(const Probe& p, LazyNow& now, Batch* out, Absence absent = {})
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (absent.known && index_.inserts() == absent.inserts) return kNil;  // nothing added since
     const std::uint32_t i = find(p);
     if (i == kNil || !expired(pool_[i], now)) return i;
     remove(i, RemovalCause::kExpired, out);
@@ -592,12 +610,7 @@ class alignas(128) Shard {
 
   /// Retires slot `i`, already out of the index and the LRU.
   void retire(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if constexpr (kInPlace<V>) {
-      SeqWrite write(pool_[i].version);  // a lock-free put checks the state under it
-      pool_[i].state = kRetired;
-    } else {
-      pool_[i].state = kRetired;
-    }
+    pool_[i].state = kRetired;
     auto& l = pool_.link(i);
     l.prev = static_cast<std::uint32_t>(current_epoch());
     l.next = kNil;
