@@ -390,7 +390,7 @@ TEST_CASE(
   clock->advance(2s);
   c.cleanup();
   CHECK(c.get(3) == 32u);
-  c.put(3, 33, {.ttl = 1s});  // a put with a deadline is never lock-free
+  c.put(3, 33, {.ttl = 1s});  // an earlier deadline: under the lock (the heap must move it)
   clock->advance(1s);
   CHECK_FALSE(c.get(3));
   // A tagged entry is replaced under the lock: the untagged put drops its tag.
@@ -427,9 +427,43 @@ TEST_CASE(
   CHECK(named.get("key") == 2u);
 }
 
+TEST_CASE("a lock-free put moves a deadline later, and reclaiming re-checks the entry deadline",
+          "[engine]") {
+  using namespace std::chrono_literals;
+  auto clock = std::make_shared<larder::ManualClock>();
+  larder::Cache<std::uint64_t, std::uint64_t> c(
+      {.default_ttl = 2s, .shards = 1, .clock = clock, .background_cleanup = 0s});
+  c.put(5, 50);  // deadline 2s
+  clock->advance(1s);
+  c.put(5, 51);  // lock-free: deadline 3s; its expiry heap node still says 2s
+  clock->advance(1500ms);
+  CHECK(c.cleanup() == 0);  // the node came due at 2s, the entry did not: moved, not removed
+  const auto r = c.lookup(5);
+  CHECK(r.value == 51u);
+  CHECK(r.age == 1500ms);
+  CHECK(r.ttl == 2s);
+  c.put(5, 52, {.ttl = larder::kNoExpiry});  // lock-free: no deadline; the node is dropped
+  clock->advance(1h);
+  CHECK(c.cleanup() == 0);
+  CHECK(c.get(5) == 52u);
+  c.put(6, 60, {.ttl = 5s});
+  c.put(6, 61, {.ttl = 1s});  // earlier: under the lock, and the heap moves it
+  clock->advance(1s);
+  CHECK(c.cleanup() == 1);
+  CHECK_FALSE(c.contains(6));
+  c.put(7, 70);  // deadline 2s
+  c.put(7, 71);  // lock-free, deadline unchanged
+  clock->advance(2s);
+  CHECK_FALSE(c.get(7));  // expires exactly at its deadline
+  const larder::Stats s = c.stats();
+  CHECK(s.expirations == 2);
+  CHECK(s.updates == 4);
+  CHECK(c.size() == 1);
+}
+
 TEST_CASE("lock-free puts racing locked writes, erase_if and readers: whole values, exact counts",
           "[engine][stress]") {
-  auto clock = std::make_shared<larder::ManualClock>();  // never advanced: nothing expires
+  auto clock = std::make_shared<larder::ManualClock>();  // moved by the locked-writes thread
   constexpr std::uint64_t kKeys = 64;
   constexpr std::size_t kCapacity = 48;  // puts of absent keys evict
   larder::Cache<std::uint64_t, Quad> c({.max_entries = kCapacity, .shards = 2, .clock = clock});
@@ -464,7 +498,12 @@ TEST_CASE("lock-free puts racing locked writes, erase_if and readers: whole valu
     writers.emplace_back([&, t] {
       std::mt19937 rng(10 + t);
       for (std::uint64_t i = 1; i <= 100'000; ++i) {
-        put_n(rng() % kKeys, i);  // lock-free when the key is present without deadline or tag
+        // Lock-free when the key is present, untagged, and its deadline does not move earlier.
+        if (t == 0) {
+          put_n(rng() % kKeys, i);
+        } else {
+          put_n(rng() % kKeys, i, {.ttl = std::chrono::hours(1)});
+        }
         puts.fetch_add(1);
       }
     });
@@ -493,6 +532,10 @@ TEST_CASE("lock-free puts racing locked writes, erase_if and readers: whole valu
         break;
       default:
         c.invalidate_tag("t");
+        if (i % 1000 == 4) {
+          clock->advance(std::chrono::hours(2));  // every deadline so far passes
+          c.cleanup();  // heap nodes of deadlines moved later meet their entries
+        }
         break;
     }
   }
@@ -510,7 +553,8 @@ TEST_CASE("lock-free puts racing locked writes, erase_if and readers: whole valu
     }
   }
   CHECK(present == c.size());
-  CHECK(s.puts == s.size + s.evictions + s.explicit_removals + s.updates);
+  CHECK(s.expirations > 0);
+  CHECK(s.puts == s.size + s.evictions + s.explicit_removals + s.expirations + s.updates);
 }
 
 TEST_CASE("puts racing to insert the same absent key store it once", "[engine][stress]") {

@@ -18,10 +18,11 @@
 // get, lookup, peek and contains take no lock and write no line another thread writes (see
 // "how the hit path works" in detail/shard.h), except with Options::expire_after_access, where
 // a read moves the entry's deadline and so takes its shard's lock. Writes take one shard lock,
-// except the simplest put (see WHEN VALUES ARE DESTROYED): an update of a live small value that
-// has no deadline or tag, in a cache with no on_removal listener, no expire_after_access and no
-// weigher, takes no lock either: it writes the entry under its version and leaves its LRU update
-// in the same per-thread buffer as a hit.
+// except the simplest put (see WHEN VALUES ARE DESTROYED): an update of a live, untagged small
+// value whose deadline does not move earlier (the same TTL, a longer one, or none), by a put
+// without tags, in a cache with no on_removal listener, no expire_after_access and no weigher,
+// takes no lock either: it writes the entry under its version and leaves its LRU update in the
+// same per-thread buffer as a hit.
 // Callbacks that run under a shard lock (erase_if's predicate, the key's hash and equality) must
 // not call back into the same cache. The destructor must not race with other calls on the same
 // cache, but it is safe while the background sweep runs: it waits for the sweep. (So a removal
@@ -35,7 +36,7 @@
 //   * a put into the same shard (each put reclaims up to 8 expired entries of its shard; a
 //     lock-free update, see THREAD SAFETY, reclaims nothing),
 //   * cleanup(), or the background sweep (Options::background_cleanup, default every 1 s),
-//     which reclaims in slices of at most 256 entries per lock hold.
+//     which works in slices of at most 256 entries per lock hold.
 // peek() and contains() never reclaim; size() and bytes() count expired entries until reclaimed.
 //
 // WHEN LISTENERS RUN. Options::on_removal is called once per entry that leaves the cache, with
@@ -365,24 +366,24 @@ class Cache {
     }
   }
 
-  /// Reclaims every entry expired by now, shard by shard, at most 256 per lock hold; returns how
-  /// many. What the background sweep runs. O(expired · log n).
+  /// Reclaims every entry expired by now, shard by shard, looking at most 256 expiry-heap nodes
+  /// per lock hold; returns how many. What the background sweep runs. O(due · log n), where due
+  /// counts expired entries plus heap nodes a lock-free put left behind an entry's later deadline.
   std::size_t cleanup() {
     detail::LazyNow clock_now(clock_);
     const std::int64_t now = clock_now();
     std::size_t total = 0;
     for (auto& sp : shards_) {
       ShardT& s = *sp;
-      std::size_t n;
+      bool more;
       do {
         Batch batch;
         {
           typename ShardT::Lock lock(s);
-          n = s.expire(now, kCleanupSlice, batch_ptr(batch));
+          total += s.expire(now, kCleanupSlice, batch_ptr(batch), &more);
         }
         notify(batch);
-        total += n;
-      } while (n == kCleanupSlice);
+      } while (more);
     }
     return total;
   }
@@ -551,11 +552,10 @@ class Cache {
     const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now());
     detail::Absence absent;
     if constexpr (detail::kInPlace<V>) {
-      if (lock_free_puts_ && !only_if_absent && !retire && meta.expires == detail::kNever &&
-          opts.tags.empty()) {
-        const auto r = s.update_unlocked(
-            {key, h}, *payload.value, meta.written,
-            [&](const K& stored) { return dynamic_size(stored) == dynamic_size(key); });
+      if (lock_free_puts_ && !only_if_absent && !retire && opts.tags.empty()) {
+        const auto r = s.update_unlocked({key, h}, *payload.value, meta, [&](const K& stored) {
+          return dynamic_size(stored) == dynamic_size(key);
+        });
         if (r.slot != detail::kNil) {
           s.record_hit(r.slot);
           reads_.update();

@@ -22,10 +22,11 @@
 // advances, when no reader can still be inside it. Old index tables are retired the same way.
 // The one exception is a small trivially copyable value (kInPlace<V>): a put overwrites it in
 // place under the slot's version, and readers copy it under that version (seqlock.h). The
-// simplest such put, on an entry without deadline or tag, needs nothing but the entry: it takes
-// no shard lock either (update_unlocked: the version is its per-entry lock, its LRU update goes
-// through reads_ like a hit). So readers that hold the shard lock still copy such values under
-// the version (with_data).
+// simplest such put, on an untagged entry whose deadline it does not move earlier, needs nothing
+// but the entry: it takes no shard lock either (update_unlocked: the version is its per-entry
+// lock, its LRU update goes through reads_ like a hit, and the entry's expiry heap node keeps its
+// earlier deadline, which expire() re-checks against the entry's own when it comes due). So
+// readers that hold the shard lock still copy such values under the version (with_data).
 // Anything unusual (an expired entry to reclaim, expire_after_access, which must move a
 // deadline on every read) takes the locked path.
 // Entry and byte totals for the bounds are shared by all shards (`Totals`): they change only when
@@ -225,14 +226,14 @@ class alignas(128) Shard {
     Absence absent;
   };
   /// The lock-free put (seqlock.h), inside its own ReadSection: overwrites the live entry for
-  /// `p` with `value`, written at `written`, when that needs nothing but the entry itself: V is
-  /// kInPlace, the entry is untagged and never expires (so it is in no tag or expiry index), and
+  /// `p` with `value` and times `m` when that needs nothing but the entry itself: V is kInPlace,
+  /// the entry is untagged (in no tag index), its deadline does not move earlier (its expiry heap
+  /// node may stay where it is: expire() re-checks the entry's own deadline), and
   /// same_weight(stored key) says the new entry weighs what it does. Fails when the key is absent,
   /// the entry not that simple, or another writer holds it. The caller checks what it knows (no
-  /// listener, no expire_after_access, no weigher, the put itself untagged and without a
-  /// deadline).
+  /// listener, no expire_after_access, no weigher, the put itself untagged).
   template <class SameWeight>
-  UnlockedPut update_unlocked(const Probe& p, const V& value, std::int64_t written,
+  UnlockedPut update_unlocked(const Probe& p, const V& value, const EntryMeta& m,
                               SameWeight&& same_weight) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if constexpr (!kInPlace<V>) {
       return {};
@@ -253,15 +254,17 @@ class alignas(128) Shard {
       SlotT& s = const_cast<SlotT&>(*found);  // the version makes this thread its only writer
       std::uint32_t v;
       if (!try_lock_version(s.version, v)) return {};
-      // A deadline is given under the version (update_in_place). The slot may have been removed
-      // since the probe: then the write lands in a retired slot nobody finds any more, which is
-      // this put taking effect just before that removal (the two overlap); see seqlock.h.
-      if (load_field(s.expires) != kNever) {
+      // Deadlines only change under the version. The slot may have been removed since the probe:
+      // then the write lands in a retired slot nobody finds any more, which is this put taking
+      // effect just before that removal (the two overlap); see seqlock.h.
+      if (m.expires < load_field(s.expires)) {  // earlier: the heap must move it (kNever is max)
         s.version.store(v, std::memory_order_release);
         return {};
       }
       store_words<alignof(V), sizeof(V)>(s.value_buf, &value);
-      store_field(s.written, written);
+      store_field(s.written, m.written);
+      store_field(s.write_deadline, m.write_deadline);
+      store_field(s.expires, m.expires);
       s.version.store(v + 2, std::memory_order_release);
       return {i, {}};
     }
@@ -355,9 +358,11 @@ class alignas(128) Shard {
   static Duration stored_ttl(const SlotT& e) noexcept {
     return e.write_deadline == kNever ? kNoExpiry : Duration{e.write_deadline - e.written};
   }
-  /// Whether `e` has expired at now().
+  /// Whether `e` has expired at now(). (An atomic load: a lock-free put may be moving the
+  /// deadline later, even under the lock.)
   static bool expired(const SlotT& e, LazyNow& now) noexcept {
-    return e.expires != kNever && e.expires <= now();
+    const std::int64_t expires = load_field(e.expires);
+    return expires != kNever && expires <= now();
   }
 
   // ---- single-flight loads (flight.h) ----
@@ -497,14 +502,24 @@ class alignas(128) Shard {
   }
 
   /// Removes up to `limit` entries whose deadline is at or before `now`, earliest first.
-  std::size_t expire(std::int64_t now, std::size_t limit, Batch* out)
+  /// A heap node's deadline is never later than its entry's: a lock-free put may have moved the
+  /// entry's later (or dropped it), and the node is then moved (or dropped) when it comes due.
+  /// Each node looked at counts toward `limit`; `more` is set when the limit stopped it.
+  std::size_t expire(std::int64_t now, std::size_t limit, Batch* out, bool* more = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    std::size_t n = 0;
-    while (n < limit && !heap_.empty() && heap_.top().deadline <= now) {
-      remove(heap_.top().slot, RemovalCause::kExpired, out);
-      ++n;
+    std::size_t removed = 0, looked = 0;
+    for (; looked < limit && !heap_.empty() && heap_.top().deadline <= now; ++looked) {
+      const std::uint32_t i = heap_.top().slot;
+      const std::int64_t expires = load_field(pool_[i].expires);
+      if (expires > now) {
+        schedule(i, expires);  // moved later by a lock-free put: not due yet
+      } else {
+        remove(i, RemovalCause::kExpired, out);
+        ++removed;
+      }
     }
-    return n;
+    if (more) *more = looked == limit;
+    return removed;
   }
 
   /// Removes (kExplicit) every unexpired entry for which matches(key, data) is true, data as
