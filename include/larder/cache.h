@@ -493,7 +493,7 @@ class Cache {
   /// or the entry found has expired and must be reclaimed, or is being updated in place at that
   /// moment (detail/seqlock.h): then Shard::read under the lock.
   template <class OnHit>
-  void read(key_view key, OnHit&& on_hit) {
+  [[gnu::always_inline]] void read(key_view key, OnHit&& on_hit) {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);

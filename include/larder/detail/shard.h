@@ -205,13 +205,19 @@ class alignas(128) Shard {
       if (!seq_read(found->version, [&] { copy_data(*found, copy); })) return {Found::kBusy, i};
       e = &copy;
     }
-    if (expired(*e, now)) return {Found::kExpired, i};
+    // (e is this thread's copy, or a published slot whose deadline never changes: plain read.)
+    if (due(e->expires, now)) return {Found::kExpired, i};
     f(*e);
     return {Found::kLive, i};
   }
   /// Records a lock-free hit on slot `i` for the LRU (after its ReadSection; see read_buffer.h).
-  void record_hit(std::uint32_t i) {
-    if (reads_.record(i)) return;
+  [[gnu::always_inline]] void record_hit(std::uint32_t i) {
+    if (reads_.record(i)) [[likely]]
+      return;
+    replay_and_record(i);
+  }
+  /// record_hit's slow path: the thread's stripe is full.
+  [[gnu::noinline]] void replay_and_record(std::uint32_t i) {
     if (mu.try_lock()) {
       reads_.drain_mine(replay_one());
       mu.unlock();
@@ -361,7 +367,10 @@ class alignas(128) Shard {
   /// Whether `e` has expired at now(). (An atomic load: a lock-free put may be moving the
   /// deadline later, even under the lock.)
   static bool expired(const SlotT& e, LazyNow& now) noexcept {
-    const std::int64_t expires = load_field(e.expires);
+    return due(load_field(e.expires), now);
+  }
+  /// Whether deadline `expires` has passed at now().
+  static bool due(std::int64_t expires, LazyNow& now) noexcept {
     return expires != kNever && expires <= now();
   }
 
