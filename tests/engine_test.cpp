@@ -249,6 +249,32 @@ namespace {
 struct Quad {
   std::uint64_t a, b, c, d;
 };
+bool whole(const Quad& q) { return q.a == q.b && q.b == q.c && q.c == q.d; }
+
+// A reader thread's loop over keys [0, keys) until `stop`: get, lookup and peek, each value
+// whole and of its key (a put of n to key k writes n with n % keys == k), and a lookup's result
+// approved by lookup_ok(result). Counts into `tally`.
+template <class Cache, class LookupOk>
+void read_quads(Cache& c, std::uint64_t keys, unsigned seed, const std::atomic<bool>& stop,
+                ReaderTally& tally, LookupOk lookup_ok) {
+  std::mt19937 rng(seed);
+  auto ok = [&](const Quad& q, std::uint64_t k) { return whole(q) && q.a % keys == k; };
+  while (!stop.load(std::memory_order_relaxed)) {
+    const std::uint64_t k = rng() % keys;
+    tally.gets.fetch_add(2);
+    if (auto v = c.get(k)) {
+      tally.hits.fetch_add(1);
+      if (!ok(*v, k)) tally.bad.fetch_add(1);
+    }
+    if (auto r = c.lookup(k)) {
+      tally.hits.fetch_add(1);
+      if (!ok(*r.value, k) || !lookup_ok(r)) tally.bad.fetch_add(1);
+    }
+    if (auto p = c.peek(k)) {
+      if (!ok(*p, k)) tally.bad.fetch_add(1);
+    }
+  }
+}
 }  // namespace
 
 TEST_CASE("a put over a live small value updates it in place, with every put semantic kept",
@@ -332,25 +358,10 @@ TEST_CASE("readers racing in-place updates see whole puts: value and times of th
   std::atomic<bool> stop{false};
   ReaderTally tally;  // bad: torn reads
   std::vector<std::thread> readers;
-  for (int t = 0; t < 2; ++t) {
-    readers.emplace_back([&, t] {
-      std::mt19937 rng(t);
-      auto whole = [](const Quad& q) { return q.a == q.b && q.b == q.c && q.c == q.d; };
-      while (!stop.load(std::memory_order_relaxed)) {
-        const std::uint64_t k = rng() % kKeys;
-        tally.gets.fetch_add(2);
-        if (auto v = c.get(k)) {
-          tally.hits.fetch_add(1);
-          if (!whole(*v) || v->a % kKeys != k) tally.bad.fetch_add(1);
-        }
-        if (auto r = c.lookup(k)) {
-          tally.hits.fetch_add(1);
-          if (!whole(*r.value) || r.ttl != ttl_of(r.value->a)) tally.bad.fetch_add(1);
-        }
-        if (auto p = c.peek(k)) {
-          if (!whole(*p)) tally.bad.fetch_add(1);
-        }
-      }
+  for (unsigned t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {  // the times a lookup sees belong to its value
+      read_quads(c, kKeys, t, stop, tally,
+                 [&](const auto& r) { return r.ttl == ttl_of(r.value->a); });
     });
   }
   std::mt19937 rng(7);
@@ -467,7 +478,6 @@ TEST_CASE("lock-free puts racing locked writes, erase_if and readers: whole valu
   constexpr std::uint64_t kKeys = 64;
   constexpr std::size_t kCapacity = 48;  // puts of absent keys evict
   larder::Cache<std::uint64_t, Quad> c({.max_entries = kCapacity, .shards = 2, .clock = clock});
-  auto whole = [](const Quad& q) { return q.a == q.b && q.b == q.c && q.c == q.d; };
   auto put_n = [&](std::uint64_t k, std::uint64_t n, larder::PutOptions o = {}) {
     c.put(k, Quad{n * kKeys + k, n * kKeys + k, n * kKeys + k, n * kKeys + k}, std::move(o));
   };
@@ -475,24 +485,8 @@ TEST_CASE("lock-free puts racing locked writes, erase_if and readers: whole valu
   std::atomic<std::uint64_t> puts{0};
   ReaderTally tally;  // bad: a torn value, or another key's
   std::vector<std::thread> readers;
-  readers.emplace_back([&] {
-    std::mt19937 rng(1);
-    while (!stop.load(std::memory_order_relaxed)) {
-      const std::uint64_t k = rng() % kKeys;
-      tally.gets.fetch_add(2);
-      if (auto v = c.get(k)) {
-        tally.hits.fetch_add(1);
-        if (!whole(*v) || v->a % kKeys != k) tally.bad.fetch_add(1);
-      }
-      if (auto r = c.lookup(k)) {
-        tally.hits.fetch_add(1);
-        if (!whole(*r.value) || r.value->a % kKeys != k) tally.bad.fetch_add(1);
-      }
-      if (auto p = c.peek(k)) {
-        if (!whole(*p) || p->a % kKeys != k) tally.bad.fetch_add(1);
-      }
-    }
-  });
+  readers.emplace_back(
+      [&] { read_quads(c, kKeys, 1, stop, tally, [](const auto&) { return true; }); });
   std::vector<std::thread> writers;
   for (int t = 0; t < 2; ++t) {
     writers.emplace_back([&, t] {

@@ -49,7 +49,7 @@ class ConcurrentIndex {
   /// The slot whose key matches, or kNil. `match(slot)` compares the key. Safe without the lock
   /// inside a ReadSection (the table and slots it reaches stay allocated).
   template <class Match>
-  std::uint32_t find(std::uint32_t h, Match&& match) const {
+  [[gnu::always_inline]] std::uint32_t find(std::uint32_t h, Match&& match) const {
     const Table* t = table_.load(std::memory_order_seq_cst);
     for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
       const std::uint64_t c = t->cells[i].load(std::memory_order_seq_cst);

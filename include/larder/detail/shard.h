@@ -176,6 +176,18 @@ class alignas(128) Shard {
 
   // ---- lock-free reads: call inside a ReadSection, without the lock ----
 
+  /// The lock-free probe (inside a ReadSection): the slot holding `p`'s key (possibly expired),
+  /// or kNil; `*slot` gets its address, so the caller does not walk the chunk directory again.
+  [[gnu::always_inline]] std::uint32_t find_unlocked(const Probe& p, const SlotT** slot) const
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    const Pool* pool = &pool_;  // (the analysis does not look through the pointer in the lambda)
+    return index_.find(static_cast<std::uint32_t>(p.hash), [&](std::uint32_t j) {
+      const SlotT& s = pool->unlocked(j);
+      if (!(*eq_)(s.key(), p.key)) return false;
+      *slot = &s;
+      return true;
+    });
+  }
   /// What read_unlocked found.
   enum class Found { kAbsent, kLive, kExpired, kBusy };
   struct Read {
@@ -190,14 +202,8 @@ class alignas(128) Shard {
   template <class F>
   Read read_unlocked(const Probe& p, LazyNow& now, F&& f) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
     ReadSection section;
-    const Pool* pool = &pool_;  // (the analysis does not look through the pointer in the lambda)
     const SlotT* found = nullptr;
-    const std::uint32_t i = index_.find(static_cast<std::uint32_t>(p.hash), [&](std::uint32_t j) {
-      const SlotT& s = pool->unlocked(j);
-      if (!(*eq_)(s.key(), p.key)) return false;
-      found = &s;
-      return true;
-    });
+    const std::uint32_t i = find_unlocked(p, &found);
     if (i == kNil) return {Found::kAbsent, kNil};
     const SlotT* e = found;
     [[maybe_unused]] std::conditional_t<kInPlace<V>, SlotT, char> copy;
@@ -246,14 +252,8 @@ class alignas(128) Shard {
     } else {
       ReadSection section;
       const std::uint64_t inserts = index_.inserts();  // before the probe (ConcurrentIndex)
-      const Pool* pool = &pool_;
       const SlotT* found = nullptr;
-      const std::uint32_t i = index_.find(static_cast<std::uint32_t>(p.hash), [&](std::uint32_t j) {
-        const SlotT& s = pool->unlocked(j);
-        if (!(*eq_)(s.key(), p.key)) return false;
-        found = &s;
-        return true;
-      });
+      const std::uint32_t i = find_unlocked(p, &found);
       // tagged and the key are set before the slot is published and never change while it is.
       if (i == kNil) return {kNil, {true, inserts}};
       if (found->tagged || !same_weight(found->key())) return {};
