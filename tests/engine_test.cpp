@@ -85,6 +85,25 @@ TEST_CASE("epoch: read sections nest, and only the outermost exit leaves", "[eng
   CHECK(larder::detail::current_epoch() <= e + 1);  // still inside `outer`
 }
 
+TEST_CASE("concurrent index: growth doubles the table, entries fill 5/16 to 5/8 of it",
+          "[engine]") {
+  larder::detail::ConcurrentIndex index;
+  std::vector<larder::detail::ConcurrentIndex::Table*> retired;
+  int growths = 0;
+  for (std::uint32_t k = 0; k < 100'000; ++k) {
+    const std::size_t before = index.capacity();
+    if (auto* old = index.insert(k * 2654435761u, k)) {
+      retired.push_back(old);
+      ++growths;
+      CHECK(index.capacity() == 2 * before);  // (it once quadrupled: 16-31% load after growth)
+    }
+    CHECK(index.size() * 8 <= index.capacity() * 5);
+    if (index.capacity() > 16) CHECK(index.size() * 16 >= index.capacity() * 5);
+  }
+  CHECK(growths == 14);  // 16 -> 2^18 cells
+  for (auto* t : retired) delete t;
+}
+
 TEST_CASE("concurrent index: matches a map model through inserts, replaces, erases, rebuilds",
           "[engine]") {
   larder::detail::ConcurrentIndex index;

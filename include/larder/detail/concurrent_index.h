@@ -17,7 +17,8 @@
 //     so a reader never misses a key that stays present.
 // At most 5/8 of the cells are entries or tombstones, so every probe sequence ends at an empty
 // cell and a miss probes about 4 cells on average (linear probing degrades fast above that: at
-// 7/8 a miss probed ~32); a rebuild sizes the table to keep entries at or below 5/16.
+// 7/8 a miss probed ~32); a rebuild sizes the table to keep entries at or below 5/16, so growth
+// doubles the table and entries fill 5/16 to 5/8 of it.
 #pragma once
 
 #include <atomic>
@@ -69,7 +70,7 @@ class ConcurrentIndex {
     Table* t = table_.load(std::memory_order_relaxed);
     Table* old = nullptr;
     if (used_ + tombs_ + 1 > (t->mask + 1) / 8 * 5) {
-      old = rebuild(used_ + 1);
+      old = rebuild(used_);  // (not + 1: growth doubles the table, not quadruples it)
       t = table_.load(std::memory_order_relaxed);
     }
     for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
@@ -111,6 +112,8 @@ class ConcurrentIndex {
   }
 
   std::size_t size() const noexcept { return used_; }
+  /// Cells in the current table (shard lock held).
+  std::size_t capacity() const noexcept { return table_.load(std::memory_order_relaxed)->mask + 1; }
   /// How many inserts the index has had. A key a reader did not find after it read this count
   /// is still absent while the count stays the same (an insert stores its cell, then counts).
   std::uint64_t inserts() const noexcept { return inserts_.load(std::memory_order_acquire); }
