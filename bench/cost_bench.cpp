@@ -9,6 +9,9 @@
 //   size falls between two doublings; the sweep prints the least, mean and most.
 // * Cost curve (one thread): get-hit and put-with-eviction throughput at 1K, 64K, 1M and 16M
 //   entries. Keys are uniform over the cache's contents, so the bigger sizes pay cache misses.
+// * TTL and the clock: get-hit and update (a put over a live key) at 1K entries, one thread,
+//   without a TTL, with one on the default clock (steady_clock, read by every put and by every get
+//   of an entry with a deadline), and with one on larder::CoarseClock.
 // * Latency: p50 / p99 / p99.9 of get under the GetPut read75 mix on 2 threads (each get timed
 //   between two steady_clock reads; about one read's cost is included, ~30 ns on this VM).
 #include <malloc.h>
@@ -100,6 +103,35 @@ double rate(std::size_t ops, Op op) {
   return static_cast<double>(ops) / std::chrono::duration<double>(Steady::now() - t0).count() / 1e6;
 }
 
+void clock_cost(std::size_t ops) {
+  constexpr std::uint64_t kEntries = 1'000;
+  struct Config {
+    const char* name;
+    larder::Duration ttl;
+    std::shared_ptr<larder::Clock> clock;
+  };
+  const Config configs[] = {{"no TTL", 0s, nullptr},
+                            {"TTL 1h, steady_clock (default)", 1h, nullptr},
+                            {"TTL 1h, CoarseClock", 1h, std::make_shared<larder::CoarseClock>()}};
+  std::printf(
+      "== TTL and the clock, 1K entries, one thread (Mops/s; CoarseClock resolution %lld ns)\n",
+      static_cast<long long>(larder::CoarseClock::resolution().count()));
+  std::printf("%-32s %10s %10s\n", "", "get-hit", "update");
+  for (const Config& cfg : configs) {
+    U64Cache c({.max_entries = kEntries,
+                .default_ttl = cfg.ttl,
+                .clock = cfg.clock,
+                .background_cleanup = 0s});
+    for (std::uint64_t k = 0; k < kEntries; ++k) c.put(k, k);
+    std::uint64_t sum = 0;
+    const double get = rate(ops, [&](std::size_t i) { sum += *c.get(i * 7919 % kEntries); });
+    sink = sum;
+    const double update = rate(ops, [&](std::size_t i) { c.put(i * 7919 % kEntries, i); });
+    std::printf("%-32s %10.2f %10.2f\n", cfg.name, get, update);
+  }
+  std::printf("\n");
+}
+
 void cost_curve(const std::vector<std::size_t>& sizes, std::size_t ops) {
   std::printf("== Cost curve, one thread (Mops/s)\n");
   std::printf("%-10s %14s %24s\n", "entries", "get-hit", "put-with-eviction");
@@ -177,6 +209,7 @@ int main(int argc, char** argv) {
   cost_curve(quick ? std::vector<std::size_t>{1'000, 65'536}
                    : std::vector<std::size_t>{1'000, 65'536, 1'000'000, 16'000'000},
              quick ? 100'000 : 5'000'000);
+  clock_cost(quick ? 100'000 : 5'000'000);
   latency(quick ? 100'000 : 4'000'000);
   return 0;
 }

@@ -596,3 +596,20 @@ TEST_CASE("hashes are seeded per instance but agree between string and string_vi
   CHECK(hi(5, 1) != hi(5, 2));
   CHECK(hi(5, 1) != hi(6, 1));
 }
+
+TEST_CASE("a cache on a CoarseClock keeps TTL entries and reports their age", "[cache]") {
+  larder::Cache<std::uint64_t, std::uint64_t> c({.max_entries = 64,
+                                                 .default_ttl = std::chrono::hours(1),
+                                                 .clock = std::make_shared<larder::CoarseClock>()});
+  c.put(1, 10);
+  c.put(2, 20, {.ttl = larder::kNoExpiry});
+  c.put(1, 11);  // an update (lock-free when it can be)
+  CHECK(c.get(1) == 11u);
+  CHECK(c.get(2) == 20u);
+  const auto r = c.lookup(1);
+  CHECK(r.hit);
+  CHECK(r.ttl == std::chrono::hours(1));
+  CHECK(r.age >= larder::Duration{0});
+  CHECK(r.age < std::chrono::seconds(1));
+  CHECK(c.stats().hits == 3);
+}

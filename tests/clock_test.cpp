@@ -24,3 +24,25 @@ TEST_CASE("SteadyClock is monotonic", "[clock]") {
   const auto b = c.now();
   CHECK(b >= a);
 }
+
+TEST_CASE("CoarseClock reads steady_clock's timeline, never ahead of it, and moves", "[clock]") {
+  larder::CoarseClock coarse;
+  const auto s1 = std::chrono::steady_clock::now();
+  const auto c = coarse.now();
+  const auto s2 = std::chrono::steady_clock::now();
+  CHECK(c <= s2);      // the coarse clock is the last tick's time: behind, never ahead
+  CHECK(s1 - c < 1s);  // and the same timeline (CLOCK_REALTIME or an offset would be years off)
+  const larder::Duration res = larder::CoarseClock::resolution();
+  CHECK(res > 0ns);
+  CHECK(res <= 100ms);  // a kernel tick: 1-10 ms
+  // Monotonic, and live: it moves within a second of steady time (a few ticks).
+  auto last = coarse.now();
+  bool moved = false;
+  while (!moved && std::chrono::steady_clock::now() - s2 < 1s) {
+    const auto now = coarse.now();
+    REQUIRE(now >= last);
+    moved = now > last;
+    last = now;
+  }
+  CHECK(moved);
+}
