@@ -595,3 +595,40 @@ TEST_CASE("puts racing to insert the same absent key store it once", "[engine][s
   CHECK(s.updates == kRounds);
   CHECK(s.explicit_removals == kRounds);
 }
+
+TEST_CASE("an expiry racing a lock-free put that extends the entry never drops the put",
+          "[engine][stress]") {
+  // The putter keeps re-putting one key whose TTL is one clock step, so after each step the entry
+  // is due and the reclaimer's cleanup() removes it, while the next put (lock-free: an update
+  // with a later deadline) may be rewriting it. A get right after a put must hit unless the clock
+  // moved a whole TTL since before the put.
+  constexpr auto kTtl = std::chrono::microseconds(1);
+  auto clock = std::make_shared<larder::ManualClock>();
+  larder::Cache<std::uint64_t, std::uint64_t> c({.max_entries = 64,
+                                                 .default_ttl = kTtl,
+                                                 .shards = 1,
+                                                 .clock = clock,
+                                                 .background_cleanup = std::chrono::seconds(0)});
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> reclaimed{0};
+  std::thread reclaimer([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      clock->advance(kTtl);
+      reclaimed.fetch_add(c.cleanup());
+    }
+  });
+  std::uint64_t lost = 0, rounds = 0;
+  for (; rounds < 300'000; ++rounds) {
+    const auto before = clock->now();
+    c.put(7, rounds);
+    const bool hit = c.get(7).has_value();
+    if (!hit && clock->now() - before < kTtl) ++lost;
+  }
+  stop = true;
+  reclaimer.join();
+  CHECK(lost == 0);
+  CHECK(reclaimed.load() > 0);  // the race was exercised: entries did expire under the putter
+  const larder::Stats s = c.stats();
+  CHECK(s.puts == rounds);
+  CHECK(s.puts == s.size + s.evictions + s.explicit_removals + s.expirations + s.updates);
+}

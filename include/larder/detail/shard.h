@@ -260,10 +260,15 @@ class alignas(128) Shard {
       SlotT& s = const_cast<SlotT&>(*found);  // the version makes this thread its only writer
       std::uint32_t v;
       if (!try_lock_version(s.version, v)) return {};
-      // Deadlines only change under the version. The slot may have been removed since the probe:
-      // then the write lands in a retired slot nobody finds any more, which is this put taking
-      // effect just before that removal (the two overlap); see seqlock.h.
-      if (m.expires < load_field(s.expires)) {  // earlier: the heap must move it (kNever is max)
+      // Deadlines only change under the version. The slot may have been removed since the probe
+      // (erased, evicted): then the write lands in a retired slot nobody finds any more, which is
+      // this put taking effect just before that removal (the two overlap); see seqlock.h. Not so
+      // for an expiry, which this put's later deadline may cancel: see below.
+      // Retired since the probe by an expiry (remove_if_due decides under the version, so it
+      // retired the slot before this thread took it): the key is gone, insert under the lock.
+      const bool retired =
+          std::atomic_ref<std::uint8_t>(s.state).load(std::memory_order_acquire) != kLive;
+      if (retired || m.expires < load_field(s.expires)) {  // earlier: the heap must move it
         s.version.store(v, std::memory_order_release);
         return {};
       }
@@ -293,8 +298,10 @@ class alignas(128) Shard {
     if (absent.known && index_.inserts() == absent.inserts) return kNil;  // nothing added since
     const std::uint32_t i = find(p);
     if (i == kNil || !expired(pool_[i], now)) return i;
-    remove(i, RemovalCause::kExpired, out);
-    return kNil;
+    return remove_if_due(
+               i, [&](std::int64_t expires) { return due(expires, now); }, out)
+               ? kNil
+               : i;
   }
 
   /// get/lookup under the lock (expire_after_access, or an expired entry seen without it):
@@ -496,6 +503,20 @@ class alignas(128) Shard {
     retire(i);
   }
 
+  /// Removes slot `i` (kExpired) if is_due(its deadline). For kInPlace<V> the check and the
+  /// removal happen under the slot's version, so a lock-free put that moves the deadline later
+  /// either finishes first (and its deadline is the one checked) or finds the slot retired and
+  /// takes the lock (update_unlocked): an expiry never drops a put that extended the entry.
+  template <class IsDue>
+  bool remove_if_due(std::uint32_t i, IsDue&& is_due, Batch* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    [[maybe_unused]] std::optional<SeqWrite> writer;
+    if constexpr (kInPlace<V>) writer.emplace(pool_[i].version);
+    if (!is_due(load_field(pool_[i].expires))) return false;
+    remove(i, RemovalCause::kExpired, out);
+    return true;
+  }
+
   /// Evicts least recently used entries, never `keep`, while over() is true and there is one to
   /// evict; returns whether over() still holds (nothing left here to evict). Replays every
   /// thread's buffered hits first (once), so that the order it evicts by includes them.
@@ -519,12 +540,11 @@ class alignas(128) Shard {
     std::size_t removed = 0, looked = 0;
     for (; looked < limit && !heap_.empty() && heap_.top().deadline <= now; ++looked) {
       const std::uint32_t i = heap_.top().slot;
-      const std::int64_t expires = load_field(pool_[i].expires);
-      if (expires > now) {
-        schedule(i, expires);  // moved later by a lock-free put: not due yet
-      } else {
-        remove(i, RemovalCause::kExpired, out);
+      if (remove_if_due(
+              i, [now](std::int64_t expires) { return expires <= now; }, out)) {
         ++removed;
+      } else {
+        schedule(i, load_field(pool_[i].expires));  // moved later by a lock-free put
       }
     }
     if (more) *more = looked == limit;
@@ -634,7 +654,8 @@ class alignas(128) Shard {
 
   /// Retires slot `i`, already out of the index and the LRU.
   void retire(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    pool_[i].state = kRetired;
+    // (atomic: a lock-free put holding the slot's version reads it, see remove_if_due)
+    std::atomic_ref<std::uint8_t>(pool_[i].state).store(kRetired, std::memory_order_release);
     auto& l = pool_.link(i);
     l.prev = static_cast<std::uint32_t>(current_epoch());
     l.next = kNil;
