@@ -162,10 +162,15 @@ class Cache {
         !options_.on_removal && access_ttl_ == 0 && !options_.weigher && !requires(const V& v) {
       v.size();
     };
+    // Per-slot fields only some caches need (detail/slot_pool.h): access deadlines with
+    // expire_after_access; weights unless every entry weighs sizeof(K) + sizeof(V).
+    const detail::Extras extras{.access_deadlines = access_ttl_ > 0,
+                                .weights = kFrames || !kFixedWeight || bool(options_.weigher)};
     const std::size_t n = options_.shards ? options_.shards : auto_shards(options_);
     shards_.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-      shards_.push_back(std::make_unique<ShardT>(&hash_, &eq_, seed_, &totals_));
+      shards_.push_back(std::make_unique<ShardT>(&hash_, &eq_, seed_, &totals_, extras,
+                                                 std::uint32_t{sizeof(K) + sizeof(V)}));
     }
     if (options_.registry) {
       registry_id_ = options_.registry->add(
@@ -468,6 +473,16 @@ class Cache {
   using Payload = detail::Payload<V>;
   /// Whether entries of V can be stored compressed (see detail::kFrameStorage).
   static constexpr bool kFrames = detail::kFrameStorage<V>;
+  /// Whether the default weigher gives every entry the same weight, sizeof(K) + sizeof(V):
+  /// neither type has a dynamic size (see larder::dynamic_size).
+  static constexpr bool kFixedWeight = !requires(const K& k) {
+    k.size();
+    k.data();
+  }
+  &&!requires(const V& v) {
+    v.size();
+    v.data();
+  };
   static constexpr std::size_t kCleanupSlice = 256;
   static constexpr std::size_t kExpirePerPut = 8;
 

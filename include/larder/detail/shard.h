@@ -42,6 +42,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -149,8 +150,16 @@ class alignas(128) Shard {
     std::uint64_t hash;
   };
 
-  Shard(const Hasher* hasher, const KeyEq* eq, std::uint64_t seed, Totals* totals)
-      : hasher_(hasher), eq_(eq), seed_(seed), totals_(totals) {}
+  /// `extras`: the optional per-slot arrays this cache needs (slot_pool.h): access deadlines
+  /// with expire_after_access, weights unless every entry weighs `fixed_weight`.
+  Shard(const Hasher* hasher, const KeyEq* eq, std::uint64_t seed, Totals* totals, Extras extras,
+        std::uint32_t fixed_weight)
+      : pool_(extras),
+        hasher_(hasher),
+        eq_(eq),
+        seed_(seed),
+        totals_(totals),
+        fixed_weight_(fixed_weight) {}
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   /// No reader may be running (the cache is being destroyed): frees everything retired.
@@ -211,8 +220,9 @@ class alignas(128) Shard {
       if (!seq_read(found->version, [&] { copy_data(*found, copy); })) return {Found::kBusy, i};
       e = &copy;
     }
-    // (e is this thread's copy, or a published slot whose deadline never changes: plain read.)
-    if (due(e->expires, now)) return {Found::kExpired, i};
+    // (e is this thread's copy, or a published slot whose deadline never changes: plain read.
+    // Lock-free reads happen only without expire_after_access: the TTL deadline is the one.)
+    if (due(e->write_deadline, now)) return {Found::kExpired, i};
     f(*e);
     return {Found::kLive, i};
   }
@@ -268,14 +278,14 @@ class alignas(128) Shard {
       // retired the slot before this thread took it): the key is gone, insert under the lock.
       const bool retired =
           std::atomic_ref<std::uint8_t>(s.state).load(std::memory_order_acquire) != kLive;
-      if (retired || m.expires < load_field(s.expires)) {  // earlier: the heap must move it
+      // (No access expiry here: the TTL deadline is the entry's only one.)
+      if (retired || m.write_deadline < load_field(s.write_deadline)) {  // earlier: heap moves it
         s.version.store(v, std::memory_order_release);
         return {};
       }
       store_words<alignof(V), sizeof(V)>(s.value_buf, &value);
       store_field(s.written, m.written);
       store_field(s.write_deadline, m.write_deadline);
-      store_field(s.expires, m.expires);
       s.version.store(v + 2, std::memory_order_release);
       return {i, {}};
     }
@@ -297,7 +307,7 @@ class alignas(128) Shard {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (absent.known && index_.inserts() == absent.inserts) return kNil;  // nothing added since
     const std::uint32_t i = find(p);
-    if (i == kNil || !expired(pool_[i], now)) return i;
+    if (i == kNil || !expired(i, now)) return i;
     return remove_if_due(
                i, [&](std::int64_t expires) { return due(expires, now); }, out)
                ? kNil
@@ -315,7 +325,7 @@ class alignas(128) Shard {
     if (i == kNil) return false;
     auto& e = pool_[i];
     lru_.move_to_front(pool_, i);
-    if (access_ttl > 0 && !e.immortal) extend_access(i, e, now(), access_ttl);
+    if (access_ttl > 0 && !e.immortal) extend_access(i, now(), access_ttl);
     with_data(e, on_hit);
     return true;
   }
@@ -323,12 +333,10 @@ class alignas(128) Shard {
   /// peek/contains under the lock (caches with expire_after_access, whose deadlines move):
   /// calls f(const Slot&) if an unexpired entry exists; changes nothing.
   template <class F>
-  bool inspect(const Probe& p, LazyNow& now, F&& f) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  bool inspect(const Probe& p, LazyNow& now, F&& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = find(p);
-    if (i == kNil) return false;
-    const auto& e = pool_[i];
-    if (expired(e, now)) return false;
-    with_data(e, f);
+    if (i == kNil || expired(i, now)) return false;
+    with_data(pool_[i], f);
     return true;
   }
 
@@ -364,17 +372,26 @@ class alignas(128) Shard {
     load_words<alignof(V), sizeof(V)>(to.value_buf, from.value_buf);
     to.written = load_field(from.written);
     to.write_deadline = load_field(from.write_deadline);
-    to.expires = load_field(from.expires);
     to.framed = false;
   }
   /// The TTL entry `e` was stored with (kNoExpiry if none).
   static Duration stored_ttl(const SlotT& e) noexcept {
     return e.write_deadline == kNever ? kNoExpiry : Duration{e.write_deadline - e.written};
   }
-  /// Whether `e` has expired at now(). (An atomic load: a lock-free put may be moving the
-  /// deadline later, even under the lock.)
-  static bool expired(const SlotT& e, LazyNow& now) noexcept {
-    return due(load_field(e.expires), now);
+  /// Whether live entry `i` has expired at now() (shard lock held).
+  bool expired(std::uint32_t i, LazyNow& now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return due(deadline_of(i), now);
+  }
+  /// Entry `i`'s effective deadline (shard lock held): its TTL deadline, or with
+  /// expire_after_access the earlier access deadline. (An atomic load: a lock-free put may be
+  /// moving the TTL deadline later, even under the lock.)
+  std::int64_t deadline_of(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return pool_.extras().access_deadlines ? pool_.access_deadline(i)
+                                           : load_field(pool_[i].write_deadline);
+  }
+  /// Entry `i`'s weight (shard lock held).
+  std::uint32_t weight_of(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return pool_.extras().weights ? pool_.weight(i) : fixed_weight_;
   }
   /// Whether deadline `expires` has passed at now().
   static bool due(std::int64_t expires, LazyNow& now) noexcept {
@@ -433,7 +450,7 @@ class alignas(128) Shard {
                         const EntryMeta& m, std::vector<std::string>&& tags, Batch* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if constexpr (kInPlace<V>) {
-      if (value.value && tags.empty() && !pool_[i].tagged && m.weight == pool_.link(i).weight &&
+      if (value.value && tags.empty() && !pool_[i].tagged && m.weight == weight_of(i) &&
           m.immortal == pool_[i].immortal) {
         update_in_place(i, *value.value, m, out);
         return i;
@@ -448,7 +465,7 @@ class alignas(128) Shard {
       throw;
     }
     index_.replace(static_cast<std::uint32_t>(hash), i, j);
-    const std::int64_t delta = std::int64_t{m.weight} - std::int64_t{pool_.link(i).weight};
+    const std::int64_t delta = std::int64_t{m.weight} - std::int64_t{weight_of(i)};
     bytes_ += delta;
     if (delta != 0) totals_->bytes.fetch_add(delta, std::memory_order_relaxed);
     unlink(i);
@@ -469,8 +486,8 @@ class alignas(128) Shard {
       store_words<alignof(V), sizeof(V)>(s.value_buf, &value);
       store_field(s.written, m.written);
       store_field(s.write_deadline, m.write_deadline);
-      store_field(s.expires, m.expires);
     }
+    if (pool_.extras().access_deadlines) pool_.access_deadline(i) = m.expires;
     schedule(i, m.expires);
     lru_.move_to_front(pool_, i);
     ++counters_.puts;
@@ -484,7 +501,7 @@ class alignas(128) Shard {
     if (out) out->push_back({s.key(), copy_payload<V>(s), cause});
     index_.erase(hash32(s), i);
     unlink(i);
-    const std::uint32_t weight = pool_.link(i).weight;
+    const std::uint32_t weight = weight_of(i);
     switch (cause) {
       case RemovalCause::kEvicted:
         ++counters_.evictions;
@@ -512,7 +529,7 @@ class alignas(128) Shard {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     [[maybe_unused]] std::optional<SeqWrite> writer;
     if constexpr (kInPlace<V>) writer.emplace(pool_[i].version);
-    if (!is_due(load_field(pool_[i].expires))) return false;
+    if (!is_due(deadline_of(i))) return false;
     remove(i, RemovalCause::kExpired, out);
     return true;
   }
@@ -544,7 +561,7 @@ class alignas(128) Shard {
               i, [now](std::int64_t expires) { return expires <= now; }, out)) {
         ++removed;
       } else {
-        schedule(i, load_field(pool_[i].expires));  // moved later by a lock-free put
+        schedule(i, deadline_of(i));  // moved later by a lock-free put
       }
     }
     if (more) *more = looked == limit;
@@ -559,7 +576,7 @@ class alignas(128) Shard {
     std::size_t n = 0;
     for (std::uint32_t i = 0, end = pool_.high_water(); i < end; ++i) {
       auto& s = pool_[i];
-      if (s.state != kLive || expired(s, now)) continue;
+      if (s.state != kLive || expired(i, now)) continue;
       bool match = false;
       with_data(s, [&](const SlotT& data) { match = matches(std::as_const(s).key(), data); });
       if (!match) continue;
@@ -706,11 +723,14 @@ class alignas(128) Shard {
     };
   }
 
-  void extend_access(std::uint32_t i, SlotT& e, std::int64_t now, std::int64_t access_ttl)
+  /// (Only with expire_after_access, whose caches keep access deadlines.)
+  void extend_access(std::uint32_t i, std::int64_t now, std::int64_t access_ttl)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::int64_t deadline = std::min(e.write_deadline, saturating_add(now, access_ttl));
-    if (deadline != e.expires) {
-      e.expires = deadline;
+    const std::int64_t deadline =
+        std::min(pool_[i].write_deadline, saturating_add(now, access_ttl));
+    std::int64_t& current = pool_.access_deadline(i);
+    if (deadline != current) {
+      current = deadline;
       schedule(i, deadline);
     }
   }
@@ -718,9 +738,13 @@ class alignas(128) Shard {
     auto& s = pool_[i];
     s.written = m.written;
     s.write_deadline = m.write_deadline;
-    s.expires = m.expires;
     s.immortal = m.immortal;
-    pool_.link(i).weight = m.weight;
+    if (pool_.extras().access_deadlines) pool_.access_deadline(i) = m.expires;
+    if (pool_.extras().weights) {
+      pool_.weight(i) = m.weight;
+    } else {
+      assert(m.weight == fixed_weight_);
+    }
     if (m.expires != kNever) heap_.set(pool_, i, m.expires);  // a new slot: not in the heap yet
   }
   /// Keeps slot `i` in the expiry heap at `deadline`, or out of it when it never expires.
@@ -749,6 +773,7 @@ class alignas(128) Shard {
   const KeyEq* const eq_;
   const std::uint64_t seed_;
   Totals* const totals_;
+  const std::uint32_t fixed_weight_;  // every entry's weight, unless the pool keeps weights
 };
 
 }  // namespace larder::detail

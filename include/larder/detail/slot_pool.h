@@ -15,7 +15,7 @@
 //   state      free, live, or retired: removed from the index but kept intact (key and value
 //              included) until no lock-free reader can still be looking at it (epoch.h)
 //   written    time of the put, for lookup()'s age
-//   write_deadline / expires   TTL deadline, and the effective deadline (min with access expiry)
+//   write_deadline  TTL deadline (kNever: none): what lock-free readers check
 //   version    even, odd while the value and times are rewritten in place (kInPlace<V> only,
 //              seqlock.h); readers of such slots copy them under it
 //   framed     the value bytes hold a compressed frame (a std::string, compression.h) instead of
@@ -25,7 +25,12 @@
 //   prev/next  recency list links (recency_list.h), the free list link, or (retired) the limbo
 //              queue link and retirement epoch
 //   heap_pos   position in the expiry heap (expiry_heap.h), kNil when the entry never expires
-//   weight     what the entry counts against max_bytes (readers never need it)
+// Two more per-slot fields exist only in caches that need them (Extras), in arrays of their own
+// allocated with each chunk, so that the common cache pays no byte for them:
+//   access_deadline  the effective deadline, min(write_deadline, last access + access TTL), for
+//              caches with expire_after_access (their reads take the lock: it moves on every hit)
+//   weight     what the entry counts against max_bytes, when entries can weigh differently (a
+//              weigher, sized keys or values, compression); else every entry weighs the same.
 #pragma once
 
 #include <algorithm>
@@ -79,8 +84,7 @@ struct Slot {
   alignas(K) unsigned char key_buf[sizeof(K)];
   alignas(kValueAlign<V>) unsigned char value_buf[kValueSize<V>];
   std::int64_t written;
-  std::int64_t write_deadline;
-  std::int64_t expires;
+  std::int64_t write_deadline;            // kNever: no TTL
   std::atomic<std::uint32_t> version{0};  // seqlock.h (kInPlace<V> only; stays 0 otherwise)
   std::uint8_t state;  // kFree, kLive, kRetired (removed, key and value kept for readers)
   bool tagged;
@@ -118,7 +122,12 @@ struct Link {
   std::uint32_t prev;
   std::uint32_t next;
   std::uint32_t heap_pos;
-  std::uint32_t weight;
+};
+
+/// Which optional per-slot arrays a pool keeps (see the file comment).
+struct Extras {
+  bool access_deadlines = false;
+  bool weights = false;
 };
 
 struct NoFrame {};
@@ -154,7 +163,7 @@ class SlotPool {
   static constexpr std::uint32_t kChunk = 1u << kChunkBits;
   static constexpr std::uint32_t kMask = kChunk - 1;
 
-  SlotPool() = default;
+  explicit SlotPool(Extras extras = {}) noexcept : extras_(extras) {}
   SlotPool(const SlotPool&) = delete;
   SlotPool& operator=(const SlotPool&) = delete;
   ~SlotPool() { clear(); }
@@ -171,6 +180,15 @@ class SlotPool {
   }
   /// The writer-only links of slot `i` (shard lock held).
   Link& link(std::uint32_t i) noexcept { return wdir_[i >> kChunkBits]->links[i & kMask]; }
+  /// Slot `i`'s effective deadline (shard lock held; only when Extras::access_deadlines).
+  std::int64_t& access_deadline(std::uint32_t i) noexcept {
+    return wdir_[i >> kChunkBits]->access_deadlines[i & kMask];
+  }
+  /// Slot `i`'s weight (shard lock held; only when Extras::weights).
+  std::uint32_t& weight(std::uint32_t i) noexcept {
+    return wdir_[i >> kChunkBits]->weights[i & kMask];
+  }
+  const Extras& extras() const noexcept { return extras_; }
 
   /// Constructs the key and the payload (value or frame) in a free slot; returns its index.
   /// Throws std::length_error when the shard already holds 2^32 - 1 slots, std::bad_alloc when
@@ -200,7 +218,7 @@ class SlotPool {
     s.state = kLive;
     s.tagged = false;
     s.immortal = false;
-    link(i) = Link{kNil, kNil, kNil, 0};
+    link(i) = Link{kNil, kNil, kNil};
     return i;
   }
 
@@ -240,6 +258,8 @@ class SlotPool {
   struct Chunk {
     SlotT slots[kChunk];
     Link links[kChunk];
+    std::unique_ptr<std::int64_t[]> access_deadlines;  // Extras::access_deadlines only
+    std::unique_ptr<std::uint32_t[]> weights;          // Extras::weights only
   };
 
   /// Allocates the chunk for index high_water_ (a multiple of kChunk), growing the directory
@@ -248,6 +268,8 @@ class SlotPool {
     const std::size_t c = high_water_ >> kChunkBits;
     chunks_.reserve(c + 1);
     auto fresh = std::make_unique<Chunk>();
+    if (extras_.access_deadlines) fresh->access_deadlines.reset(new std::int64_t[kChunk]);
+    if (extras_.weights) fresh->weights.reset(new std::uint32_t[kChunk]);
     if (c == dir_capacity_) {
       const std::size_t cap = std::max<std::size_t>(4, 2 * dir_capacity_);
       auto dir = std::make_unique<Chunk*[]>(cap);
@@ -264,6 +286,7 @@ class SlotPool {
     chunks_.push_back(std::move(fresh));
   }
 
+  Extras extras_;
   std::atomic<Chunk**> dir_{nullptr};            // the current directory
   Chunk** wdir_ = nullptr;                       // the same, for writers (lets loads combine)
   std::vector<std::unique_ptr<Chunk>> chunks_;   // owns the chunks
