@@ -35,8 +35,17 @@ std::string unique_prefix(const char* what) {
   return std::string("t") + std::to_string(getpid()) + "-" + std::to_string(++n) + ":" + what + ":";
 }
 
+// Timeouts for tests that are not about timeouts: generous, because the sanitizer builds run
+// this suite beside stress tests on 2 cores, where the 100 ms default command timeout can pass
+// (that made "SELECT puts keys in the configured db" fail once in a local ctest -j2).
+RedisOptions patient(RedisOptions o) {
+  o.connect_timeout = 2s;
+  o.command_timeout = 2s;
+  return o;
+}
+
 RedisOptions on(int port, std::string prefix) {
-  return {.port = port, .key_prefix = std::move(prefix), .command_timeout = 2s};
+  return patient({.port = port, .key_prefix = std::move(prefix)});
 }
 
 larder::Options<std::string, std::string> l1(std::shared_ptr<larder::Clock> clock = nullptr) {
@@ -114,7 +123,8 @@ TEST_CASE("RedisBackend: AUTH with an ACL user, wrong password, NOPERM outside i
   redisFree(c);
 
   SECTION("right password: works, within its key pattern") {
-    RedisBackend b({.port = port, .user = user, .password = "s3cret-pw", .key_prefix = user + ":"});
+    RedisBackend b(
+        patient({.port = port, .user = user, .password = "s3cret-pw", .key_prefix = user + ":"}));
     REQUIRE(b.set("k", "v", 10s).ok());
     auto r = b.get("k");
     REQUIRE(r.ok());
@@ -123,13 +133,13 @@ TEST_CASE("RedisBackend: AUTH with an ACL user, wrong password, NOPERM outside i
   }
   SECTION("the same through a URI") {
     RedisBackend b(
-        {.uri = "redis://" + user + ":s3cret-pw@127.0.0.1:" + std::to_string(port) + "/0",
-         .key_prefix = user + ":"});
+        patient({.uri = "redis://" + user + ":s3cret-pw@127.0.0.1:" + std::to_string(port) + "/0",
+                 .key_prefix = user + ":"}));
     CHECK(b.set("k", "v", 10s).ok());
   }
   SECTION("wrong password: kAuth, and the password is not in the message") {
     RedisBackend b(
-        {.port = port, .user = user, .password = "not-the-pw", .key_prefix = user + ":"});
+        patient({.port = port, .user = user, .password = "not-the-pw", .key_prefix = user + ":"}));
     auto r = b.get("k");
     REQUIRE(!r.ok());
     CHECK(r.error().code == ErrorCode::kAuth);
@@ -138,7 +148,8 @@ TEST_CASE("RedisBackend: AUTH with an ACL user, wrong password, NOPERM outside i
     CHECK(b.stats().breaker_state == larder::BreakerState::kClosed);  // not an I/O failure
   }
   SECTION("outside its key pattern: kAuth (NOPERM)") {
-    RedisBackend b({.port = port, .user = user, .password = "s3cret-pw", .key_prefix = "other:"});
+    RedisBackend b(
+        patient({.port = port, .user = user, .password = "s3cret-pw", .key_prefix = "other:"}));
     auto r = b.set("k", "v", 10s);
     REQUIRE(!r.ok());
     CHECK(r.error().code == ErrorCode::kAuth);
@@ -166,8 +177,8 @@ TEST_CASE("RedisBackend: prefixes isolate, a star in a prefix matches only itsel
 TEST_CASE("RedisBackend: SELECT puts keys in the configured db", "[redis]") {
   const int port = larder_test::shared_redis_port();
   const std::string p = unique_prefix("db");
-  RedisBackend db3({.port = port, .db = 3, .key_prefix = p});
-  RedisBackend db0({.port = port, .key_prefix = p});
+  RedisBackend db3(patient({.port = port, .db = 3, .key_prefix = p}));
+  RedisBackend db0(patient({.port = port, .key_prefix = p}));
   REQUIRE(db3.set("k", "v", 10s).ok());
   CHECK(db3.get("k")->has_value());
   CHECK(!db0.get("k")->has_value());

@@ -67,7 +67,7 @@ class CoarseClock final : public Clock {
 #ifdef CLOCK_MONOTONIC_COARSE
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return TimePoint{std::chrono::seconds{ts.tv_sec} + Duration { ts.tv_nsec }};
+    return TimePoint{to_duration(ts)};
 #else
     return std::chrono::steady_clock::now();
 #endif
@@ -77,11 +77,14 @@ class CoarseClock final : public Clock {
   static Duration resolution() noexcept {
 #ifdef CLOCK_MONOTONIC_COARSE
     timespec ts;
-    if (clock_getres(CLOCK_MONOTONIC_COARSE, &ts) == 0) {
-      return std::chrono::seconds{ts.tv_sec} + Duration{ts.tv_nsec};
-    }
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &ts) == 0) return to_duration(ts);
 #endif
     return Duration{1};
+  }
+
+ private:
+  static Duration to_duration(const timespec& ts) noexcept {
+    return std::chrono::seconds{ts.tv_sec} + Duration{ts.tv_nsec};
   }
 };
 
