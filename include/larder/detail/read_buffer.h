@@ -59,11 +59,15 @@ class ReadBuffer {
     std::atomic<std::uint32_t> head{0};  // the lock holder
     std::atomic<std::uint32_t> cells[kCapacity] = {};
   };
+  /// (An empty stripe, what most writers find, costs two loads inline; the replay is out of line.)
   template <class F>
-  static void drain(Stripe& s, F& f) {
+  [[gnu::always_inline]] static void drain(Stripe& s, F& f) {
     const std::uint32_t t = s.tail.load(std::memory_order_acquire);
-    std::uint32_t h = s.head.load(std::memory_order_relaxed);
-    if (t == h) return;
+    const std::uint32_t h = s.head.load(std::memory_order_relaxed);
+    if (t != h) replay(s, f, t, h);
+  }
+  template <class F>
+  [[gnu::noinline]] static void replay(Stripe& s, F& f, std::uint32_t t, std::uint32_t h) {
     if (static_cast<std::int32_t>(t - h) < 0) {  // racing producers moved tail back: resync
       s.head.store(t, std::memory_order_release);
       return;

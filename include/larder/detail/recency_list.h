@@ -42,11 +42,24 @@ class RecencyList {
     l.prev = l.next = kNil;
   }
 
+  /// Moves `i`, which must be in the list, to the front. (The LRU replay runs this once per
+  /// buffered hit, so it is one splice: `i` is not the head, hence has a predecessor, and the
+  /// list is not empty, hence has a head to link behind `i`.)
   template <class Pool>
   void move_to_front(Pool& pool, std::uint32_t i) noexcept {
     if (head_ == i) return;
-    unlink(pool, i);
-    push_front(pool, i);
+    auto& l = pool.link(i);
+    const std::uint32_t prev = l.prev, next = l.next;
+    pool.link(prev).next = next;
+    if (next != kNil) {
+      pool.link(next).prev = prev;
+    } else {
+      tail_ = prev;
+    }
+    l.prev = kNil;
+    l.next = head_;
+    pool.link(head_).prev = i;
+    head_ = i;
   }
 
   void reset() noexcept { head_ = tail_ = kNil; }
