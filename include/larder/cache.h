@@ -159,9 +159,7 @@ class Cache {
     // A put can overwrite a live entry without the shard lock (Shard::update_unlocked) when no
     // listener wants the old value, no read moves deadlines, and the weight cannot change.
     lock_free_puts_ =
-        !options_.on_removal && access_ttl_ == 0 && !options_.weigher && !requires(const V& v) {
-      v.size();
-    };
+        !options_.on_removal && access_ttl_ == 0 && !options_.weigher && !detail::DynamicSized<V>;
     // Per-slot fields only some caches need (detail/slot_pool.h): access deadlines with
     // expire_after_access; weights unless every entry weighs sizeof(K) + sizeof(V).
     const detail::Extras extras{.access_deadlines = access_ttl_ > 0,
@@ -475,14 +473,7 @@ class Cache {
   static constexpr bool kFrames = detail::kFrameStorage<V>;
   /// Whether the default weigher gives every entry the same weight, sizeof(K) + sizeof(V):
   /// neither type has a dynamic size (see larder::dynamic_size).
-  static constexpr bool kFixedWeight = !requires(const K& k) {
-    k.size();
-    k.data();
-  }
-  &&!requires(const V& v) {
-    v.size();
-    v.data();
-  };
+  static constexpr bool kFixedWeight = !detail::DynamicSized<K> && !detail::DynamicSized<V>;
   static constexpr std::size_t kCleanupSlice = 256;
   static constexpr std::size_t kExpirePerPut = 8;
 

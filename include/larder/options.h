@@ -73,14 +73,21 @@ struct PutOptions {
   }
 };
 
+namespace detail {
+/// Types whose dynamic (heap) size the default weigher counts: strings and contiguous
+/// containers (size() and data()). Entries whose key and value are neither all weigh the same.
+template <class T>
+concept DynamicSized = requires(const T& t) {
+  t.size();
+  t.data();
+};
+}  // namespace detail
+
 /// Dynamic (heap) size counted by the default weigher: size() * sizeof(element) for strings and
 /// contiguous containers, 0 for everything else.
 template <class T>
 std::size_t dynamic_size(const T& value) noexcept {
-  if constexpr (requires {
-                  value.size();
-                  value.data();
-                }) {
+  if constexpr (detail::DynamicSized<T>) {
     return value.size() * sizeof(*value.data());
   } else {
     return 0;
