@@ -74,7 +74,13 @@ int main(int argc, char** argv) {
   const int port = server.port();
   const int clients = 2;
 
-  larder::RedisBackend redis({.port = port, .key_prefix = "", .pool_size = 4});
+  // Timeouts well above any round trip: ctest runs this beside other builds on 2 cores, where
+  // the 100 ms default command timeout can pass (a timeout is an error and fails the run).
+  larder::RedisBackend redis({.port = port,
+                              .key_prefix = "",
+                              .connect_timeout = 2s,
+                              .command_timeout = 2s,
+                              .pool_size = 4});
   // redis-benchmark -r 1000 reads keys "key:000000000000" .. "key:000000000999"
   std::vector<std::string> keys;
   for (int i = 0; i < 1000; ++i) {
@@ -106,7 +112,8 @@ int main(int argc, char** argv) {
               theirs_many, ours_many / theirs_many);
 
   // Tiered: an L1 hit vs the L2 round trip it saves (one thread).
-  auto l2 = std::make_shared<larder::RedisBackend>(larder::RedisOptions{.port = port});
+  auto l2 = std::make_shared<larder::RedisBackend>(
+      larder::RedisOptions{.port = port, .connect_timeout = 2s, .command_timeout = 2s});
   larder::TieredCache<std::string, std::string> tiered({.max_entries = 10'000}, l2);
   for (const auto& k : keys) tiered.put(k, "xyz");
   const long m = quick ? 1'000 : 200'000;

@@ -21,8 +21,10 @@ using namespace std::chrono_literals;
 int main(int argc, char** argv) {
   std::shared_ptr<larder::Backend> l2;
   if (argc > 1) {
-    l2 = std::make_shared<larder::RedisBackend>(
-        larder::RedisOptions{.uri = argv[1], .key_prefix = "larder-example:"});
+    // An L2 call slower than command_timeout counts as an error and the read falls back to the
+    // loader; 1 s leaves room for a loaded host (the default is 100 ms).
+    l2 = std::make_shared<larder::RedisBackend>(larder::RedisOptions{
+        .uri = argv[1], .key_prefix = "larder-example:", .command_timeout = 1s});
   } else {
     l2 = std::make_shared<larder::MemoryBackend>();
   }
