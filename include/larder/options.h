@@ -124,7 +124,9 @@ struct Options {
   Duration expire_after_access = Duration::zero();
   /// Number of shards (independent locks). Default 0: auto — 4 per hardware thread rounded up to a
   /// power of two (at most 64), but never fewer than 1024 entries per shard on a max_entries
-  /// cache, so small caches stay one exact LRU. At most 65536.
+  /// cache, so small caches stay one exact LRU. At most 65536. One shard evicts in exact LRU
+  /// order; several evict per shard in LRU order at the grain of 1/16 of the shard's entries
+  /// (see "eviction order" in cache.h), which is what lets their hits write nothing shared.
   std::size_t shards = 0;
   /// Time source. Default nullptr: std::chrono::steady_clock. larder::CoarseClock costs less per
   /// read (TTLs and ages then accurate to a kernel tick, 1-4 ms). Tests pass a larder::ManualClock.

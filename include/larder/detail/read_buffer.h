@@ -1,4 +1,6 @@
 // Lossy per-thread-stripe buffers of hits awaiting their LRU update (larder::detail).
+// Used by exact-LRU (one-shard) caches only; shards of a several-shard cache stamp ticks instead
+// (recency_list.h).
 //
 // IMPLEMENTATION DETAILS
 // A hit must not write to a line other threads write (Caffeine's read buffers, Manes 2015). So a

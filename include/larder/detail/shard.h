@@ -6,17 +6,22 @@
 //   * pool_   the entries (slot_pool.h): key, value, times, links, 32-bit indices;
 //   * index_  hash -> slot (concurrent_index.h), readable without the lock. A key is stored once
 //             (in its slot) and hashed once per operation (a `Probe` carries the hash);
-//   * lru_    exact LRU order (recency_list.h); eviction takes the tail. Hits found without the
-//             lock reach it through reads_ (read_buffer.h): a writer replays its own thread's
-//             hits before every change (Lock does it) and everyone's before evicting;
+//   * lru_    LRU order (recency_list.h). Exact in a one-shard cache: eviction takes the tail,
+//             and hits found without the lock reach it through reads_ (read_buffer.h): a writer
+//             replays its own thread's hits before every change (Lock does it) and everyone's
+//             before evicting. Coarse (tick grain) in a cache of several shards: a hit stamps
+//             its entry's `seen` with the shard's tick_ if it moved, and eviction sorts the
+//             stamped entries into place as it walks from the tail;
 //   * heap_   expiry order (expiry_heap.h); reclaiming expired entries pops its top;
 //   * tags_   tag -> slots (tag_index.h), touched only by tagged entries;
 //   * counters for the write-side Stats (hits and misses are counted by the cache, per thread).
 //
 // HOW THE HIT PATH WORKS (no lock, no shared write). get() opens an epoch ReadSection (epoch.h:
 // one exchange on the thread's own record), finds the slot through index_ (read_unlocked),
-// checks its deadline, copies the value, closes the section, appends the slot to its thread's
-// stripe of reads_ and counts the hit in its thread's counter line. Published slots do not
+// checks its deadline, copies the value, closes the section, records the access (touch: in a
+// coarse shard, compares the entry's tick stamp with tick_ and stores it only if the tick moved,
+// so a hot entry's hits store nothing; in an exact shard, appends the slot to its thread's
+// stripe of reads_) and counts the hit in its thread's counter line. Published slots do not
 // change under readers: a put over an existing key builds a new slot and swaps the index cell; a
 // removed slot is "retired" (kept intact, queued in the limbo list) and freed only after two epoch
 // advances, when no reader can still be inside it. Old index tables are retired the same way.
@@ -24,7 +29,7 @@
 // place under the slot's version, and readers copy it under that version (seqlock.h). The
 // simplest such put, on an untagged entry whose deadline it does not move earlier, needs nothing
 // but the entry: it takes no shard lock either (update_unlocked: the version is its per-entry
-// lock, its LRU update goes through reads_ like a hit, and the entry's expiry heap node keeps its
+// lock, it records its access like a hit (touch), and the entry's expiry heap node keeps its
 // earlier deadline, which expire() re-checks against the entry's own when it comes due). So
 // readers that hold the shard lock still copy such values under the version (with_data).
 // Anything unusual (an expired entry to reclaim, expire_after_access, which must move a
@@ -151,10 +156,14 @@ class alignas(128) Shard {
   };
 
   /// `extras`: the optional per-slot arrays this cache needs (slot_pool.h): access deadlines
-  /// with expire_after_access, weights unless every entry weighs `fixed_weight`.
+  /// with expire_after_access, weights unless every entry weighs `fixed_weight`. `coarse`: keep
+  /// LRU order at tick granularity, hits stamping their entry instead of buffering a move
+  /// (recency_list.h); else exact LRU.
   Shard(const Hasher* hasher, const KeyEq* eq, std::uint64_t seed, Totals* totals, Extras extras,
-        std::uint32_t fixed_weight)
+        std::uint32_t fixed_weight, bool coarse)
       : pool_(extras),
+        coarse_(coarse),
+        lru_(coarse),
         hasher_(hasher),
         eq_(eq),
         seed_(seed),
@@ -202,6 +211,7 @@ class alignas(128) Shard {
   struct Read {
     Found found;
     std::uint32_t slot;  // kNil when kAbsent
+    const SlotT* entry;  // the published slot (null when kAbsent)
   };
   /// The lock-free read (get, lookup, peek, contains): inside its own ReadSection, finds `p`'s
   /// key and, if the entry is unexpired, calls f(const Slot&) (copy only). The slot f sees is the
@@ -213,20 +223,35 @@ class alignas(128) Shard {
     ReadSection section;
     const SlotT* found = nullptr;
     const std::uint32_t i = find_unlocked(p, &found);
-    if (i == kNil) return {Found::kAbsent, kNil};
+    if (i == kNil) return {Found::kAbsent, kNil, nullptr};
     const SlotT* e = found;
     [[maybe_unused]] std::conditional_t<kInPlace<V>, SlotT, char> copy;
     if constexpr (kInPlace<V>) {
-      if (!seq_read(found->version, [&] { copy_data(*found, copy); })) return {Found::kBusy, i};
+      if (!seq_read(found->version, [&] { copy_data(*found, copy); })) {
+        return {Found::kBusy, i, found};
+      }
       e = &copy;
     }
     // (e is this thread's copy, or a published slot whose deadline never changes: plain read.
     // Lock-free reads happen only without expire_after_access: the TTL deadline is the one.)
-    if (due(e->write_deadline, now)) return {Found::kExpired, i};
+    if (due(e->write_deadline, now)) return {Found::kExpired, i, found};
     f(*e);
-    return {Found::kLive, i};
+    return {Found::kLive, i, found};
   }
-  /// Records a lock-free hit on slot `i` for the LRU (after its ReadSection; see read_buffer.h).
+  /// Records a lock-free access (a hit, or an update_unlocked put) to slot `i` at `e` for the
+  /// LRU, after its ReadSection: coarse, stamps the entry's tick if it moved (recency_list.h);
+  /// exact, buffers the move (read_buffer.h). (A stamp may land on a slot removed meanwhile: its
+  /// next owner is stamped when inserted.)
+  [[gnu::always_inline]] void touch(std::uint32_t i, const SlotT& e) {
+    if (coarse_) {
+      const std::uint8_t t = tick_.load(std::memory_order_relaxed);
+      if (e.seen.load(std::memory_order_relaxed) != t) [[unlikely]]
+        const_cast<SlotT&>(e).seen.store(t, std::memory_order_relaxed);
+    } else {
+      record_hit(i);
+    }
+  }
+  /// Records an exact-LRU hit on slot `i` (see read_buffer.h).
   [[gnu::always_inline]] void record_hit(std::uint32_t i) {
     if (reads_.record(i)) [[likely]]
       return;
@@ -241,11 +266,12 @@ class alignas(128) Shard {
     }
   }
 
-  /// What update_unlocked did: `slot` != kNil: the put is done (record_hit(slot) next). Else
-  /// the caller takes the lock; `absent` then says the key was not in the index.
+  /// What update_unlocked did: `slot` != kNil: the put is done (touch(slot, *entry) next).
+  /// Else the caller takes the lock; `absent` then says the key was not in the index.
   struct UnlockedPut {
     std::uint32_t slot = kNil;
     Absence absent;
+    const SlotT* entry = nullptr;
   };
   /// The lock-free put (seqlock.h), inside its own ReadSection: overwrites the live entry for
   /// `p` with `value` and times `m` when that needs nothing but the entry itself: V is kInPlace,
@@ -269,7 +295,7 @@ class alignas(128) Shard {
       if (found->tagged || !same_weight(found->key())) return {};
       SlotT& s = const_cast<SlotT&>(*found);  // the version makes this thread its only writer
       std::uint32_t v;
-      if (!try_lock_version(s.version, v)) return {};
+      if (!try_lock_version_briefly(s.version, v)) return {};
       // Deadlines only change under the version. The slot may have been removed since the probe
       // (erased, evicted): then the write lands in a retired slot nobody finds any more, which is
       // this put taking effect just before that removal (the two overlap); see seqlock.h. Not so
@@ -287,7 +313,7 @@ class alignas(128) Shard {
       store_field(s.written, m.written);
       store_field(s.write_deadline, m.write_deadline);
       s.version.store(v + 2, std::memory_order_release);
-      return {i, {}};
+      return {i, {}, found};
     }
   }
 
@@ -324,7 +350,7 @@ class alignas(128) Shard {
     const std::uint32_t i = find_live(p, now, out);
     if (i == kNil) return false;
     auto& e = pool_[i];
-    lru_.move_to_front(pool_, i);
+    accessed(i);
     if (access_ttl > 0 && !e.immortal) extend_access(i, now(), access_ttl);
     with_data(e, on_hit);
     return true;
@@ -433,7 +459,7 @@ class alignas(128) Shard {
       unbuild(i);
       throw;
     }
-    lru_.push_front(pool_, i);
+    push_front(i);
     bytes_ += m.weight;
     totals_->entries.fetch_add(1, std::memory_order_relaxed);
     totals_->bytes.fetch_add(m.weight, std::memory_order_relaxed);
@@ -469,7 +495,7 @@ class alignas(128) Shard {
     bytes_ += delta;
     if (delta != 0) totals_->bytes.fetch_add(delta, std::memory_order_relaxed);
     unlink(i);
-    lru_.push_front(pool_, j);
+    push_front(j);
     retire(i);
     ++counters_.puts;
     ++counters_.updates;
@@ -489,7 +515,7 @@ class alignas(128) Shard {
     }
     if (pool_.extras().access_deadlines) pool_.access_deadline(i) = m.expires;
     schedule(i, m.expires);
-    lru_.move_to_front(pool_, i);
+    accessed(i);
     ++counters_.puts;
     ++counters_.updates;
   }
@@ -535,13 +561,13 @@ class alignas(128) Shard {
   }
 
   /// Evicts least recently used entries, never `keep`, while over() is true and there is one to
-  /// evict; returns whether over() still holds (nothing left here to evict). Replays every
-  /// thread's buffered hits first (once), so that the order it evicts by includes them.
+  /// evict; returns whether over() still holds (nothing left here to evict). Exact: replays
+  /// every thread's buffered hits first (once), so that the order it evicts by includes them.
   template <class Over>
   bool evict_while(Over&& over, std::uint32_t keep, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (!over()) return false;
-    replay_hits();
-    for (std::uint32_t t = lru_.tail(); t != kNil && t != keep; t = lru_.tail()) {
+    if (!coarse_) replay_hits();
+    for (std::uint32_t t = next_victim(); t != kNil && t != keep; t = next_victim()) {
       remove(t, RemovalCause::kEvicted, out);
       if (!over()) return false;
     }
@@ -598,17 +624,14 @@ class alignas(128) Shard {
     const std::size_t n = index_.size();
     if (out) {
       out->reserve(out->size() + n);
-      for (std::uint32_t i = lru_.head(); i != kNil; i = pool_.link(i).next) {
+      for_each_entry([&](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
         out->push_back({pool_[i].key(), copy_payload<V>(pool_[i]), RemovalCause::kExplicit});
-      }
+      });
     }
     retire_table(index_.reset());
-    for (std::uint32_t i = lru_.head(); i != kNil;) {
-      const std::uint32_t next = pool_.link(i).next;
-      retire(i);
-      i = next;
-    }
+    for_each_entry([&](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS { retire(i); });
     lru_.reset();
+    tick_.store(lru_.tick(), std::memory_order_relaxed);
     heap_.reset();
     tags_.reset();
     counters_.explicit_removals += n;
@@ -643,6 +666,7 @@ class alignas(128) Shard {
     try {
       set_meta(i, m);
       pool_[i].tagged = !tags.empty();
+      pool_[i].seen.store(lru_.tick(), std::memory_order_relaxed);
       if (!tags.empty()) tags_.add(i, std::move(tags));
     } catch (...) {
       unbuild(i);
@@ -655,6 +679,37 @@ class alignas(128) Shard {
     heap_.remove(pool_, i);
     if (pool_[i].tagged) tags_.remove(i);
     pool_.release(i);
+  }
+  /// Puts new entry `i` at the front of the LRU (coarse: it counts toward the tick).
+  void push_front(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    lru_.push_front(pool_, i);
+    if (coarse_ && lru_.count_insert(pool_, index_.size())) {
+      tick_.store(lru_.tick(), std::memory_order_relaxed);
+    }
+  }
+  /// An access to live entry `i` under the lock: exact, to the front; coarse, a stamp.
+  void accessed(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (coarse_) {
+      pool_[i].seen.store(lru_.tick(), std::memory_order_relaxed);
+    } else {
+      lru_.move_to_front(pool_, i);
+    }
+  }
+  /// The least recently used entry (coarse: at tick grain, see recency_list.h), or kNil.
+  std::uint32_t next_victim() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!coarse_) return lru_.tail();
+    return lru_.victim(pool_, [this](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return pool_[i].seen.load(std::memory_order_relaxed);
+    });
+  }
+  /// Calls f(i) for every entry in the LRU (head first), skipping coarse markers. f may unlink i.
+  template <class F>
+  void for_each_entry(F&& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (std::uint32_t i = lru_.head(); i != kNil;) {
+      const std::uint32_t next = lru_.next(pool_, i);
+      if (!RecencyList::is_marker(i)) f(i);
+      i = next;
+    }
   }
   /// Takes live slot `i` out of the LRU, the expiry heap and the tag index.
   void unlink(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -756,9 +811,11 @@ class alignas(128) Shard {
     }
   }
 
-  Pool pool_ ABSL_GUARDED_BY(mu);  // (lock-free readers: read_unlocked)
-  ConcurrentIndex index_;          // written under mu; read by anyone in a ReadSection
-  ReadBuffer reads_;               // written by readers; drained under mu
+  Pool pool_ ABSL_GUARDED_BY(mu);      // (lock-free readers: read_unlocked)
+  const bool coarse_;                  // coarse LRU order (recency_list.h)
+  std::atomic<std::uint8_t> tick_{0};  // lru_.tick(), for lock-free touch(); written under mu
+  ConcurrentIndex index_;              // written under mu; read by anyone in a ReadSection
+  ReadBuffer reads_;                   // written by readers; drained under mu
   RecencyList lru_ ABSL_GUARDED_BY(mu);
   ExpiryHeap heap_ ABSL_GUARDED_BY(mu);
   TagIndex tags_ ABSL_GUARDED_BY(mu);

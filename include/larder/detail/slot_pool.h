@@ -20,6 +20,9 @@
 //              seqlock.h); readers of such slots copy them under it
 //   framed     the value bytes hold a compressed frame (a std::string, compression.h) instead of
 //              a V; only possible when kFrameStorage<V>, whose slots are sized for either.
+//   seen       in a coarse-recency shard (recency_list.h), the tick of the entry's last access:
+//              what a hit writes, and only when the tick has moved since (so a hot entry's hits
+//              write nothing); the one field a lock-free reader stores to
 // What writers change all the time lives beside the slots, in a parallel array of Links, so that
 // an LRU splice or a heap sift never writes a line that lock-free readers of other entries read:
 //   prev/next  recency list links (recency_list.h), the free list link, or (retired) the limbo
@@ -74,6 +77,9 @@ inline constexpr std::size_t kValueAlign = kFrameStorage<V>
                                                : alignof(V);
 
 inline constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
+/// Indices from here up are never slots: the recency list's tick markers use them
+/// (recency_list.h).
+inline constexpr std::uint32_t kMarkerBase = kNil - 16;
 inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
 /// Slot states.
@@ -87,9 +93,11 @@ struct Slot {
   std::int64_t write_deadline;            // kNever: no TTL
   std::atomic<std::uint32_t> version{0};  // seqlock.h (kInPlace<V> only; stays 0 otherwise)
   std::uint8_t state;  // kFree, kLive, kRetired (removed, key and value kept for readers)
-  bool tagged;
-  bool immortal;  // put with kNoExpiry: exempt from expire_after_access too
-  bool framed;    // value_buf holds a std::string frame, not a V (kFrameStorage<V> only)
+  // (Set before the slot is published, never changed while it is: one byte for both.)
+  bool tagged : 1;
+  bool immortal : 1;  // put with kNoExpiry: exempt from expire_after_access too
+  bool framed;        // value_buf holds a std::string frame, not a V (kFrameStorage<V> only)
+  std::atomic<std::uint8_t> seen{0};  // tick of the last access (coarse recency_list.h only)
 
   K& key() noexcept { return *std::launder(reinterpret_cast<K*>(key_buf)); }
   const K& key() const noexcept { return *std::launder(reinterpret_cast<const K*>(key_buf)); }
@@ -198,7 +206,8 @@ class SlotPool {
     std::uint32_t i = free_head_;
     const bool fresh = i == kNil;
     if (fresh) {
-      if (high_water_ == kNil) throw std::length_error("larder: shard full (2^32-1 entries)");
+      if (high_water_ == kMarkerBase)
+        throw std::length_error("larder: shard full (2^32-17 entries)");
       i = high_water_;
       if ((i & kMask) == 0) add_chunk();
     }
