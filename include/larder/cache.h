@@ -24,7 +24,7 @@
 // takes no lock either: it writes the entry under its version and records its access like a hit.
 //
 // EVICTION ORDER. max_entries / max_bytes evict least recently used entries first. A cache of
-// one shard (Options::shards = 1, or auto for fewer than 2048 entries) keeps exact LRU order:
+// one shard (Options::shards = 1, or auto with max_entries below 2048) keeps exact LRU order:
 // hits are buffered per thread and replayed into the list under the lock. A cache of several
 // shards is LRU per shard (a put evicts from its own shard first), and each shard keeps that
 // order at the grain of a tick, a sixteenth of its entries inserted: an entry read or written in
