@@ -22,6 +22,10 @@
 // value whose deadline does not move earlier (the same TTL, a longer one, or none), by a put
 // without tags, in a cache with no on_removal listener, no expire_after_access and no weigher,
 // takes no lock either: it writes the entry under its version and records its access like a hit.
+// Callbacks that run under a shard lock (erase_if's predicate, the key's hash and equality) must
+// not call back into the same cache. The destructor must not race with other calls on the same
+// cache, but it is safe while the background sweep runs: it waits for the sweep. (So a removal
+// listener must not destroy its own cache: on the sweeper thread it cannot wait.)
 //
 // EVICTION ORDER. max_entries / max_bytes evict least recently used entries first. A cache of
 // one shard (Options::shards = 1, or auto with max_entries below 2048) keeps exact LRU order:
@@ -32,10 +36,6 @@
 // order decides. That is what lets a hit write nothing shared: it stamps its entry with the tick,
 // and only when the tick moved since (detail/recency_list.h). On the reference traces and the
 // benchmark's Zipf workload both stay within 0.1 percentage point of exact LRU's hit ratio.
-// Callbacks that run under a shard lock (erase_if's predicate, the key's hash and equality) must
-// not call back into the same cache. The destructor must not race with other calls on the same
-// cache, but it is safe while the background sweep runs: it waits for the sweep. (So a removal
-// listener must not destroy its own cache: on the sweeper thread it cannot wait.)
 //
 // WHEN EXPIRY HAPPENS. An entry put at time t with TTL d is returned by reads at times < t + d and
 // never at or after t + d. With expire_after_access = a, every get/lookup/put also moves that
@@ -91,6 +91,7 @@
 #include "larder/clock.h"
 #include "larder/codec.h"
 #include "larder/compression.h"
+#include "larder/detail/fixed_array.h"
 #include "larder/detail/flight.h"
 #include "larder/detail/mutex.h"
 #include "larder/detail/read_counters.h"
@@ -174,13 +175,12 @@ class Cache {
     const detail::Extras extras{.access_deadlines = access_ttl_ > 0,
                                 .weights = kFrames || !kFixedWeight || bool(options_.weigher)};
     const std::size_t n = options_.shards ? options_.shards : auto_shards(options_);
-    shards_.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
+    shards_.build(n, [&](std::size_t) {
       // One shard keeps exact LRU order; several keep it per shard at tick grain (hits then
       // write nothing shared; detail/recency_list.h).
-      shards_.push_back(std::make_unique<ShardT>(&hash_, &eq_, seed_, &totals_, extras,
-                                                 std::uint32_t{sizeof(K) + sizeof(V)}, n > 1));
-    }
+      return ShardT(&hash_, &eq_, seed_, &totals_, extras, std::uint32_t{sizeof(K) + sizeof(V)},
+                    n > 1);
+    });
     if (options_.registry) {
       registry_id_ = options_.registry->add(
           options_.name, "cache",
@@ -355,8 +355,7 @@ class Cache {
   /// O(shards + entries with that tag).
   std::size_t invalidate_tag(std::string_view tag) {
     std::size_t n = 0;
-    for (auto& sp : shards_) {
-      ShardT& s = *sp;
+    for (ShardT& s : shards_) {
       Batch batch;
       {
         typename ShardT::Lock lock(s);
@@ -369,8 +368,7 @@ class Cache {
 
   /// Removes every entry (listener: kExplicit for each; counted as explicit removals).
   void clear() {
-    for (auto& sp : shards_) {
-      ShardT& s = *sp;
+    for (ShardT& s : shards_) {
       Batch batch;
       {
         typename ShardT::Lock lock(s);
@@ -387,8 +385,7 @@ class Cache {
     detail::LazyNow clock_now(clock_);
     const std::int64_t now = clock_now();
     std::size_t total = 0;
-    for (auto& sp : shards_) {
-      ShardT& s = *sp;
+    for (ShardT& s : shards_) {
       bool more;
       do {
         Batch batch;
@@ -419,8 +416,7 @@ class Cache {
     st.hits = reads_.hits();
     st.misses = reads_.misses();
     st.puts = st.updates = reads_.updates();  // lock-free puts (all updates); locked ones below
-    for (const auto& sp : shards_) {
-      ShardT& s = *sp;
+    for (ShardT& s : shards_) {
       detail::MutexLock lock(s.mu);
       const detail::ShardCounters c = s.counters();
       st.puts += c.puts;
@@ -444,8 +440,7 @@ class Cache {
   }
   /// Zeroes every counter (size and bytes stay what they are).
   void reset_stats() {
-    for (auto& sp : shards_) {
-      ShardT& s = *sp;
+    for (ShardT& s : shards_) {
       detail::MutexLock lock(s.mu);
       s.reset_counters();
     }
@@ -498,7 +493,7 @@ class Cache {
   std::uint64_t hash_of(key_view key) const noexcept {
     return detail::seeded_hash(hash_, key, seed_);
   }
-  ShardT& shard_for(std::uint64_t h) const noexcept { return *shards_[shard_index(h)]; }
+  ShardT& shard_for(std::uint64_t h) const noexcept { return shards_[shard_index(h)]; }
   std::size_t shard_index(std::uint64_t h) const noexcept {
     return static_cast<std::size_t>(((h >> 32) * shards_.size()) >> 32);
   }
@@ -564,7 +559,7 @@ class Cache {
     check_weight(weight);
     const std::uint64_t h = hash_of(key);
     const std::size_t home = shard_index(h);
-    ShardT& s = *shards_[home];
+    ShardT& s = shards_[home];
     detail::LazyNow now(clock_);
     const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now());
     detail::Absence absent;
@@ -609,8 +604,7 @@ class Cache {
   template <class Matches>
   std::size_t erase_matching(Matches& matches) {
     std::size_t n = 0;
-    for (auto& sp : shards_) {
-      ShardT& s = *sp;
+    for (ShardT& s : shards_) {
       detail::LazyNow now(clock_);
       Batch batch;
       try {
@@ -800,7 +794,7 @@ class Cache {
   /// After a put whose own shard had nothing left to evict: evicts from the other shards.
   void evict_elsewhere(std::size_t from, Batch* out) {
     for (std::size_t k = 1; k < shards_.size() && over_bounds(); ++k) {
-      ShardT& s = *shards_[(from + k) % shards_.size()];
+      ShardT& s = shards_[(from + k) % shards_.size()];
       typename ShardT::Lock lock(s);
       s.evict_while([this] { return over_bounds(); }, detail::kNil, out);
     }
@@ -872,7 +866,7 @@ class Cache {
   bool lock_free_puts_ = false;
   detail::Totals totals_;
   detail::ReadCounters reads_;
-  std::vector<std::unique_ptr<ShardT>> shards_;
+  detail::FixedArray<ShardT> shards_;  // side by side: shard_for is arithmetic, not a load
   std::atomic<std::uint64_t> listener_errors_{0};
   mutable CompressionCounters compression_;
   detail::Sweeper::Id sweeper_id_ = 0;
