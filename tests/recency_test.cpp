@@ -115,7 +115,7 @@ TEST_CASE("coarse recency: an access in an older tick ranks by that tick, not as
 
 TEST_CASE("coarse recency: a cleared list starts over at tick 0", "[recency]") {
   Coarse c(64, 64);
-  c.list.reset();
+  c.list.reset(/*coarse=*/true);
   CHECK(c.list.tick() == 0);
   CHECK(c.evict() == kNil);
   // The first marker is in place again: inserts after the reset tick as before.

@@ -40,9 +40,8 @@ class RecencyList {
   static constexpr std::uint32_t kTicks = 16;
   static_assert(kMarkerBase + kTicks <= kNil);
 
-  explicit RecencyList(bool coarse = false) noexcept : coarse_(coarse) { reset(); }
+  explicit RecencyList(bool coarse = false) noexcept { reset(coarse); }
 
-  bool coarse() const noexcept { return coarse_; }
   /// The current tick's low 8 bits: what an access stamps (coarse mode).
   std::uint8_t tick() const noexcept { return static_cast<std::uint8_t>(now_); }
   static bool is_marker(std::uint32_t i) noexcept { return i >= kMarkerBase; }
@@ -131,7 +130,8 @@ class RecencyList {
         const std::uint32_t age = static_cast<std::uint8_t>(tick() - seen(i));
         const std::uint32_t m = (now_ - age) % kTicks;  // the marker of the stamp's span
         // (A stamp's span whose marker is gone is older than everything left: no move.)
-        if (age >= span_age || age >= kTicks || age > now_ || !(placed_ & (1u << m))) return i;
+        // (A stamp from before the last reset names a tick whose marker is not placed either.)
+        if (age >= span_age || age >= kTicks || !(placed_ & (1u << m))) return i;
         unlink(pool, i);
         insert_before(pool, kMarkerBase + m, i);
       }
@@ -140,13 +140,13 @@ class RecencyList {
     return kNil;
   }
 
-  /// Empties the list (a coarse one restarts at tick 0, its first marker in place).
-  void reset() noexcept {
+  /// Empties the list; a coarse one restarts at tick 0, its first marker in place.
+  void reset(bool coarse) noexcept {
     head_ = tail_ = kNil;
     now_ = 0;
     inserted_ = 0;
     placed_ = 0;
-    if (coarse_) {
+    if (coarse) {
       Link& m = markers_[0];
       m.prev = m.next = kNil;
       head_ = tail_ = kMarkerBase;
@@ -174,7 +174,6 @@ class RecencyList {
     n.prev = i;
   }
 
-  const bool coarse_;
   std::uint32_t head_ = kNil;
   std::uint32_t tail_ = kNil;
   std::uint32_t now_ = 0;      // coarse: the current tick

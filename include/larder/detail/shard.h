@@ -246,7 +246,7 @@ class alignas(128) Shard {
     if (coarse_) {
       const std::uint8_t t = tick_.load(std::memory_order_relaxed);
       if (e.seen.load(std::memory_order_relaxed) != t) [[unlikely]]
-        const_cast<SlotT&>(e).seen.store(t, std::memory_order_relaxed);
+        e.seen.store(t, std::memory_order_relaxed);
     } else {
       record_hit(i);
     }
@@ -630,7 +630,7 @@ class alignas(128) Shard {
     }
     retire_table(index_.reset());
     for_each_entry([&](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS { retire(i); });
-    lru_.reset();
+    lru_.reset(coarse_);
     tick_.store(lru_.tick(), std::memory_order_relaxed);
     heap_.reset();
     tags_.reset();
@@ -812,7 +812,7 @@ class alignas(128) Shard {
   }
 
   Pool pool_ ABSL_GUARDED_BY(mu);      // (lock-free readers: read_unlocked)
-  const bool coarse_;                  // coarse LRU order (recency_list.h)
+  const bool coarse_;                  // coarse LRU order (recency_list.h); const: read lock-free
   std::atomic<std::uint8_t> tick_{0};  // lru_.tick(), for lock-free touch(); written under mu
   ConcurrentIndex index_;              // written under mu; read by anyone in a ReadSection
   ReadBuffer reads_;                   // written by readers; drained under mu

@@ -97,7 +97,8 @@ struct Slot {
   bool tagged : 1;
   bool immortal : 1;  // put with kNoExpiry: exempt from expire_after_access too
   bool framed;        // value_buf holds a std::string frame, not a V (kFrameStorage<V> only)
-  std::atomic<std::uint8_t> seen{0};  // tick of the last access (coarse recency_list.h only)
+  // Tick of the last access (coarse recency_list.h only); readers store it through const slots.
+  mutable std::atomic<std::uint8_t> seen{0};
 
   K& key() noexcept { return *std::launder(reinterpret_cast<K*>(key_buf)); }
   const K& key() const noexcept { return *std::launder(reinterpret_cast<const K*>(key_buf)); }
