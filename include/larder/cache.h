@@ -108,9 +108,12 @@ namespace larder {
 /// What lookup() returns: the value if present, and what a service puts in X-Cache/X-Cache-Age.
 template <class V>
 struct LookupResult {
-  std::optional<V> value;     ///< The value, if the key was present and not expired.
-  bool hit = false;           ///< value.has_value(): "X-Cache: HIT" vs "MISS".
-  Duration age = Duration{};  ///< Time since the entry was put (zero on a miss): X-Cache-Age.
+  std::optional<V> value;  ///< The value, if the key was present and not expired.
+  bool hit = false;        ///< value.has_value(): "X-Cache: HIT" vs "MISS".
+  /// Time since the entry was put (zero on a miss): X-Cache-Age. On the default clock, an entry
+  /// put without a TTL was stamped at the kernel's last tick: its age may read ~a tick (1-4 ms)
+  /// high (Options::clock).
+  Duration age = Duration{};
   Duration ttl = Duration{};  ///< The TTL it was put with (kNoExpiry: none; zero on a miss).
   explicit operator bool() const noexcept { return hit; }
 };
@@ -561,7 +564,7 @@ class Cache {
     const std::size_t home = shard_index(h);
     ShardT& s = shards_[home];
     detail::LazyNow now(clock_);
-    const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now());
+    const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now);
     detail::Absence absent;
     if constexpr (detail::kInPlace<V>) {
       if (lock_free_puts_ && !only_if_absent && !retire && opts.tags.empty()) {
@@ -826,17 +829,22 @@ class Cache {
     return options_.name.empty() ? std::string() : " in cache \"" + options_.name + "\"";
   }
 
+  /// The times of a put. Reads the steady clock only for an entry with a deadline (a TTL, or
+  /// expire_after_access): the write time of one without is only ever an age (lookup()), taken
+  /// at the kernel tick's resolution on the default clock (LazyNow::stamp).
   detail::EntryMeta make_meta(const std::optional<Duration>& ttl, std::uint32_t weight,
-                              std::int64_t now) const noexcept {
+                              detail::LazyNow& now) const noexcept {
     const Duration d = ttl ? *ttl : options_.default_ttl;
     const bool immortal = d == kNoExpiry;
+    const bool timed = !immortal && (d.count() != 0 || access_ttl_ > 0);
+    const std::int64_t written = timed ? now() : now.stamp();
     const std::int64_t write_deadline =
-        (immortal || d.count() == 0) ? detail::kNever : ShardT::saturating_add(now, d.count());
+        (immortal || d.count() == 0) ? detail::kNever : ShardT::saturating_add(written, d.count());
     std::int64_t expires = write_deadline;
     if (access_ttl_ > 0 && !immortal) {
-      expires = std::min(expires, ShardT::saturating_add(now, access_ttl_));
+      expires = std::min(expires, ShardT::saturating_add(written, access_ttl_));
     }
-    return {now, write_deadline, expires, weight, immortal};
+    return {written, write_deadline, expires, weight, immortal};
   }
 
   void notify(Batch& batch) {

@@ -10,9 +10,11 @@
 //   clock->advance(5s);   // c.get(1) is now empty
 //
 // Reading the clock is most of what a TTL costs: a get of an entry with a deadline reads it to
-// check the deadline, and every put reads it for the entry's write time. steady_clock costs
-// ~35 ns a read on a typical VM; `CoarseClock` reads the kernel's last tick instead (~10 ns, and
-// never a system call), at the price of the tick's resolution (1-4 ms on Linux):
+// check the deadline, and a put with a TTL reads it for the deadline. (A put without a deadline,
+// on the default clock, stamps its write time, which only lookup()'s age reads, from the
+// kernel's last tick: see Options::clock.) steady_clock costs ~25-35 ns a read on a typical VM;
+// `CoarseClock` reads the kernel's last tick instead (~6-10 ns, and never a system call), at the
+// price of the tick's resolution (1-4 ms on Linux):
 //
 //   larder::Cache<std::string, User> users({.default_ttl = 5min,
 //                                          .clock = std::make_shared<larder::CoarseClock>()});
@@ -52,13 +54,14 @@ class SteadyClock final : public Clock {
 /// The monotonic clock at the resolution of the kernel's tick: CLOCK_MONOTONIC_COARSE, the same
 /// timeline as std::chrono::steady_clock (libstdc++ and libc++ read CLOCK_MONOTONIC), updated
 /// once per tick (resolution(): 4 ms at the common HZ=250, 1 ms at HZ=1000) and read without a
-/// system call. For caches whose TTLs are much longer than a tick (seconds and up): a get of an
-/// entry with a TTL and every put cost ~25 ns less on a VM where steady_clock costs ~35 ns
+/// system call. For caches whose TTLs are much longer than a tick (seconds and up): a get or a
+/// put of an entry with a TTL costs ~20-25 ns less on a VM where steady_clock costs ~25-35 ns
 /// (bench/README.md, "TTL and the clock").
 ///
-/// What it changes: the time a cache sees lags real time by up to one tick. An entry put with
-/// TTL d lives between d - resolution() and d + resolution() of real time (never less than d
-/// on this clock's own timeline), and lookup()'s age is accurate to one tick. Everything else
+/// What it changes: the time a cache sees lags real time by about a tick (more when the kernel's
+/// tick runs late, as on a busy VM: 4.4 ms seen at a 4 ms tick). An entry put with TTL d lives
+/// about d +- resolution() of real time (never less than d on this clock's own timeline), and
+/// lookup()'s age is accurate to about a tick. Everything else
 /// (monotonic, thread-safe, shared by any number of caches) is as with the default clock.
 /// Where CLOCK_MONOTONIC_COARSE does not exist (not Linux), it reads steady_clock.
 class CoarseClock final : public Clock {

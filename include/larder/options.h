@@ -128,8 +128,12 @@ struct Options {
   /// order; several evict per shard in LRU order at the grain of 1/16 of the shard's entries
   /// (see "eviction order" in cache.h), which is what lets their hits write nothing shared.
   std::size_t shards = 0;
-  /// Time source. Default nullptr: std::chrono::steady_clock. larder::CoarseClock costs less per
-  /// read (TTLs and ages then accurate to a kernel tick, 1-4 ms). Tests pass a larder::ManualClock.
+  /// Time source. Default nullptr: std::chrono::steady_clock for every deadline (TTLs exact);
+  /// the write time of an entry put without one, which only lookup()'s age ever reads, comes
+  /// from the kernel's last tick (CLOCK_MONOTONIC_COARSE, a quarter of the cost: such an age
+  /// may be overstated by a tick, 1-4 ms). larder::CoarseClock reads the tick for everything
+  /// (TTLs and ages then accurate to a tick). A clock passed here is read exactly, for
+  /// everything. Tests pass a larder::ManualClock.
   std::shared_ptr<Clock> clock{};
   /// Called with (key, value, cause) each time an entry leaves the cache, after the shard lock is
   /// released, on the thread whose operation removed it (the background sweeper's thread for

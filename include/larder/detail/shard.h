@@ -84,6 +84,15 @@ class LazyNow {
     }
     return now_;
   }
+  /// A write time for an entry whose age is all it is used for (no deadline is computed from
+  /// it): now() if that has been read or the cache has a clock of its own; else, on the default
+  /// clock, the kernel's last tick (CoarseClock: the steady clock's timeline, never ahead of
+  /// it, at most one tick behind), a quarter of steady_clock's cost. Not cached: a later now()
+  /// still reads the steady clock.
+  std::int64_t stamp() noexcept {
+    if (read_ || clock_) return (*this)();
+    return CoarseClock{}.now().time_since_epoch().count();
+  }
 
  private:
   const Clock* clock_;
