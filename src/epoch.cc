@@ -13,7 +13,6 @@ struct RecordOwner {
   EpochRecord* rec = nullptr;
   ~RecordOwner() {
     if (!rec) return;
-    rec->depth = 0;
     rec->active.store(0, std::memory_order_release);
     rec->in_use.store(false, std::memory_order_release);
     t_epoch_record = nullptr;

@@ -512,14 +512,21 @@ class Cache {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);
-    if (access_ttl_ == 0) {
+    if (access_ttl_ == 0) [[likely]] {
       const auto r = s.read_unlocked({key, h}, now, [&](const SlotT& e) { on_hit(e, now); });
-      if (r.found == ShardT::Found::kAbsent) return reads_.miss();
-      if (r.found == ShardT::Found::kLive) {
+      if (r.found == ShardT::Found::kAbsent) return reads_.registered_miss();
+      if (r.found == ShardT::Found::kLive) [[likely]] {
         s.touch(r.slot, *r.entry);
-        return reads_.hit();
+        return reads_.registered_hit();
       }  // else expired (to reclaim) or being updated in place right now: under the lock
     }
+    read_locked(key, h, s, now, on_hit);
+  }
+  /// read()'s path under the shard lock, out of line: the lock-free path then keeps few values
+  /// live and saves few registers.
+  template <class OnHit>
+  [[gnu::noinline]] void read_locked(key_view key, std::uint64_t h, ShardT& s, detail::LazyNow& now,
+                                     OnHit& on_hit) {
     Batch batch;
     bool hit;
     {

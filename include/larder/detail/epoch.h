@@ -35,7 +35,6 @@ namespace larder::detail {
 
 struct alignas(64) EpochRecord {
   std::atomic<std::uint64_t> active{0};  // 0: outside a read section; else the epoch at entry
-  std::uint32_t depth = 0;               // owner thread only: nesting of read sections
   std::atomic<bool> in_use{false};       // owned by a live thread
   std::uint32_t id = 0;                  // dense: 0, 1, 2, ... in creation order
   EpochRecord* next = nullptr;           // the process-wide list; immutable once published
@@ -72,22 +71,25 @@ inline bool reclaimable(std::uint64_t retired, std::uint64_t epoch) noexcept {
 }
 
 /// RAII read section: while one is open on a thread, nothing it reached through a shard index is
-/// freed. Sections nest.
+/// freed. Sections nest: an inner one finds its thread's record active already (the epoch is
+/// never 0) and leaves it to the outermost, so nesting costs no counter in the record.
 class ReadSection {
  public:
   ReadSection() : rec_(t_epoch_record ? t_epoch_record : register_epoch_thread()) {
-    if (rec_->depth++ == 0) {
+    outer_ = rec_->active.load(std::memory_order_relaxed) == 0;
+    if (outer_) {
       rec_->active.exchange(g_epoch.load(std::memory_order_relaxed), std::memory_order_seq_cst);
     }
   }
   ~ReadSection() {
-    if (--rec_->depth == 0) rec_->active.store(0, std::memory_order_release);
+    if (outer_) rec_->active.store(0, std::memory_order_release);
   }
   ReadSection(const ReadSection&) = delete;
   ReadSection& operator=(const ReadSection&) = delete;
 
  private:
   EpochRecord* rec_;
+  bool outer_;
 };
 
 }  // namespace larder::detail

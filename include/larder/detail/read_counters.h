@@ -19,8 +19,13 @@ class ReadCounters {
  public:
   void hit() noexcept { add(&Line::hits); }
   void miss() noexcept { add(&Line::misses); }
-  /// A put that updated an entry without the shard lock (Shard::update_unlocked).
-  void update() noexcept { add(&Line::updates); }
+  /// hit() and miss() for a thread that has opened a ReadSection (its t_thread_id is its own):
+  /// one thread-local load fewer.
+  void registered_hit() noexcept { add_registered(&Line::hits); }
+  void registered_miss() noexcept { add_registered(&Line::misses); }
+  /// A put that updated an entry without the shard lock (Shard::update_unlocked, inside a
+  /// ReadSection: the thread is registered).
+  void update() noexcept { add_registered(&Line::updates); }
   std::uint64_t hits() const noexcept { return sum(&Line::hits); }
   std::uint64_t misses() const noexcept { return sum(&Line::misses); }
   std::uint64_t updates() const noexcept { return sum(&Line::updates); }
@@ -41,8 +46,15 @@ class ReadCounters {
     std::atomic<std::uint64_t> updates{0};
   };
   [[gnu::always_inline]] void add(std::atomic<std::uint64_t> Line::*field) noexcept {
-    const std::uint32_t id = t_thread_id;  // set by the caller's ReadSection (else 0, see below)
-    if (id < kOwned && t_epoch_record) {
+    if (t_epoch_record) {  // else t_thread_id is 0, another thread's: the shared line
+      add_registered(field);
+    } else {
+      (lines_[kOwned].*field).fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  [[gnu::always_inline]] void add_registered(std::atomic<std::uint64_t> Line::*field) noexcept {
+    const std::uint32_t id = t_thread_id;
+    if (id < kOwned) {
       auto& c = lines_[id].*field;
       c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     } else {
