@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <type_traits>
 
 #include "larder/detail/slot_pool.h"
 
@@ -34,15 +35,40 @@ namespace larder::detail {
 
 class ConcurrentIndex {
  public:
-  struct Table {
-    explicit Table(std::size_t n) : mask(n - 1), cells(new std::atomic<std::uint64_t>[n]) {}
+  /// A table of cells: a one-line header, then the cells in the same allocation (a reader goes
+  /// from the table's address to a cell's with no load between). Create with `new (Cells{n})
+  /// Table(n)` (n a power of two); `delete` frees it.
+  struct alignas(64) Table {
+    struct Cells {
+      std::size_t n;
+    };
+    explicit Table(std::size_t n) noexcept : mask(n - 1) {
+      for (std::size_t i = 0; i < n; ++i) ::new (cells() + i) std::atomic<std::uint64_t>(0);
+    }
+    std::atomic<std::uint64_t>* cells() noexcept {
+      return reinterpret_cast<std::atomic<std::uint64_t>*>(this + 1);
+    }
+    const std::atomic<std::uint64_t>* cells() const noexcept {
+      return reinterpret_cast<const std::atomic<std::uint64_t>*>(this + 1);
+    }
+    static void* operator new(std::size_t header, Cells c) {
+      return ::operator new (header + c.n * sizeof(std::atomic<std::uint64_t>),
+                             std::align_val_t{alignof(Table)});
+    }
+    static void operator delete(void* p, Cells) noexcept {
+      ::operator delete (p, std::align_val_t{alignof(Table)});
+    }
+    static void operator delete(void* p) noexcept {  // (the cells are trivially destructible)
+      ::operator delete (p, std::align_val_t{alignof(Table)});
+    }
+
     std::size_t mask;
-    std::unique_ptr<std::atomic<std::uint64_t>[]> cells;  // value-initialized: all empty
-    Table* retired_next = nullptr;                        // the owner's list of retired tables
+    Table* retired_next = nullptr;  // the owner's list of retired tables
     std::uint64_t retired_epoch = 0;
   };
+  static_assert(std::is_trivially_destructible_v<std::atomic<std::uint64_t>>);
 
-  ConcurrentIndex() : table_(new Table(kMinCells)) {}
+  ConcurrentIndex() : table_(make_table(kMinCells)) {}
   ~ConcurrentIndex() { delete table_.load(std::memory_order_relaxed); }
   ConcurrentIndex(const ConcurrentIndex&) = delete;
   ConcurrentIndex& operator=(const ConcurrentIndex&) = delete;
@@ -53,7 +79,7 @@ class ConcurrentIndex {
   [[gnu::always_inline]] std::uint32_t find(std::uint32_t h, Match&& match) const {
     const Table* t = table_.load(std::memory_order_seq_cst);
     for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-      const std::uint64_t c = t->cells[i].load(std::memory_order_seq_cst);
+      const std::uint64_t c = t->cells()[i].load(std::memory_order_seq_cst);
       if (c == 0) return kNil;
       if (static_cast<std::uint32_t>(c >> 32) == h) {
         const std::uint32_t s = static_cast<std::uint32_t>(c);
@@ -74,10 +100,10 @@ class ConcurrentIndex {
       t = table_.load(std::memory_order_relaxed);
     }
     for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-      const std::uint64_t c = t->cells[i].load(std::memory_order_relaxed);
+      const std::uint64_t c = t->cells()[i].load(std::memory_order_relaxed);
       if (c == 0 || c == kTomb) {
         if (c == kTomb) --tombs_;
-        t->cells[i].store(cell(h, slot), std::memory_order_seq_cst);
+        t->cells()[i].store(cell(h, slot), std::memory_order_seq_cst);
         ++used_;
         inserts_.store(inserts_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
         return old;
@@ -88,17 +114,17 @@ class ConcurrentIndex {
   /// Points the cell of `from` (hash h) at slot `to`.
   void replace(std::uint32_t h, std::uint32_t from, std::uint32_t to) noexcept {
     Table* t = table_.load(std::memory_order_relaxed);
-    t->cells[position(t, h, from)].store(cell(h, to), std::memory_order_seq_cst);
+    t->cells()[position(t, h, from)].store(cell(h, to), std::memory_order_seq_cst);
   }
 
   /// Removes the cell of `slot` (hash h).
   void erase(std::uint32_t h, std::uint32_t slot) noexcept {
     Table* t = table_.load(std::memory_order_relaxed);
     const std::size_t i = position(t, h, slot);
-    if (t->cells[(i + 1) & t->mask].load(std::memory_order_relaxed) == 0) {
-      t->cells[i].store(0, std::memory_order_seq_cst);
+    if (t->cells()[(i + 1) & t->mask].load(std::memory_order_relaxed) == 0) {
+      t->cells()[i].store(0, std::memory_order_seq_cst);
     } else {
-      t->cells[i].store(kTomb, std::memory_order_seq_cst);
+      t->cells()[i].store(kTomb, std::memory_order_seq_cst);
       ++tombs_;
     }
     --used_;
@@ -106,7 +132,7 @@ class ConcurrentIndex {
 
   /// Empties the index: publishes a fresh minimal table and returns the old one (to retire).
   [[nodiscard]] Table* reset() {
-    Table* fresh = new Table(kMinCells);
+    Table* fresh = make_table(kMinCells);
     used_ = tombs_ = 0;
     return table_.exchange(fresh, std::memory_order_seq_cst);
   }
@@ -122,13 +148,14 @@ class ConcurrentIndex {
   static constexpr std::size_t kMinCells = 16;
   static constexpr std::uint64_t kTomb = std::uint64_t{1} << 32;
 
+  static Table* make_table(std::size_t n) { return new (Table::Cells{n}) Table(n); }
   static std::uint64_t cell(std::uint32_t h, std::uint32_t slot) noexcept {
     return (std::uint64_t{h} << 32) | (std::uint64_t{slot} + 1);
   }
   static std::size_t position(const Table* t, std::uint32_t h, std::uint32_t slot) noexcept {
     const std::uint64_t want = cell(h, slot);
     std::size_t i = h & t->mask;
-    while (t->cells[i].load(std::memory_order_relaxed) != want) i = (i + 1) & t->mask;
+    while (t->cells()[i].load(std::memory_order_relaxed) != want) i = (i + 1) & t->mask;
     return i;
   }
 
@@ -137,13 +164,13 @@ class ConcurrentIndex {
     Table* old = table_.load(std::memory_order_relaxed);
     std::size_t n = kMinCells;
     while (entries * 16 > n * 5) n *= 2;
-    auto fresh = std::make_unique<Table>(n);
+    std::unique_ptr<Table> fresh(make_table(n));
     for (std::size_t i = 0; i <= old->mask; ++i) {
-      const std::uint64_t c = old->cells[i].load(std::memory_order_relaxed);
+      const std::uint64_t c = old->cells()[i].load(std::memory_order_relaxed);
       if (c == 0 || c == kTomb) continue;
       std::size_t j = static_cast<std::uint32_t>(c >> 32) & fresh->mask;
-      while (fresh->cells[j].load(std::memory_order_relaxed) != 0) j = (j + 1) & fresh->mask;
-      fresh->cells[j].store(c, std::memory_order_relaxed);
+      while (fresh->cells()[j].load(std::memory_order_relaxed) != 0) j = (j + 1) & fresh->mask;
+      fresh->cells()[j].store(c, std::memory_order_relaxed);
     }
     tombs_ = 0;
     table_.store(fresh.release(), std::memory_order_seq_cst);  // publishes the filled cells
