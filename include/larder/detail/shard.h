@@ -578,9 +578,21 @@ class alignas(128) Shard {
     if (!coarse_) replay_hits();
     for (std::uint32_t t = next_victim(); t != kNil && t != keep; t = next_victim()) {
       remove(t, RemovalCause::kEvicted, out);
-      if (!over()) return false;
+      if (!over()) {
+        prefetch_tail();
+        return false;
+      }
     }
     return true;
+  }
+  /// Starts loading the LRU tail's slot and links, which the next eviction reads first: in a
+  /// full cache that has left the CPU caches they are cold lines, and the next put that evicts
+  /// is usually several operations away.
+  void prefetch_tail() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const std::uint32_t t = lru_.tail();
+    if (t == kNil || RecencyList::is_marker(t)) return;
+    __builtin_prefetch(&pool_[t]);
+    __builtin_prefetch(&pool_.link(t));
   }
 
   /// Removes up to `limit` entries whose deadline is at or before `now`, earliest first.
