@@ -597,6 +597,7 @@ class Cache {
         if (i != detail::kNil) {
           i = s.replace(i, h, std::move(key), std::move(payload), meta, std::move(opts.tags), out);
         } else {
+          if (full(weight)) s.prefetch_victim();  // the eviction below reads it: load it now
           i = s.insert(h, std::move(key), std::move(payload), meta, std::move(opts.tags));
         }
         // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
@@ -810,6 +811,14 @@ class Cache {
     }
   }
 
+  /// Whether inserting an entry of `weight` will put the cache over a bound (then evict).
+  bool full(std::size_t weight) const noexcept {
+    return (options_.max_entries && totals_.entries.load(std::memory_order_relaxed) >=
+                                        static_cast<std::int64_t>(options_.max_entries)) ||
+           (options_.max_bytes &&
+            totals_.bytes.load(std::memory_order_relaxed) + static_cast<std::int64_t>(weight) >
+                static_cast<std::int64_t>(options_.max_bytes));
+  }
   bool over_bounds() const noexcept {
     return (options_.max_entries && totals_.entries.load(std::memory_order_relaxed) >
                                         static_cast<std::int64_t>(options_.max_entries)) ||

@@ -111,6 +111,12 @@ class ConcurrentIndex {
     }
   }
 
+  /// Starts loading the cell where a probe for hash h begins.
+  void prefetch(std::uint32_t h) const noexcept {
+    const Table* t = table_.load(std::memory_order_relaxed);
+    __builtin_prefetch(&t->cells()[h & t->mask]);
+  }
+
   /// Points the cell of `from` (hash h) at slot `to`.
   void replace(std::uint32_t h, std::uint32_t from, std::uint32_t to) noexcept {
     Table* t = table_.load(std::memory_order_relaxed);

@@ -585,6 +585,17 @@ class alignas(128) Shard {
     }
     return true;
   }
+  /// Starts loading the lines that evicting the LRU tail writes besides its own (which the last
+  /// eviction prefetched): its index cell and its headward neighbour's links. For a put that is
+  /// about to evict: they load while it inserts. (The walk may pick another victim in a coarse
+  /// shard; the tail is the likely one.)
+  void prefetch_victim() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const std::uint32_t t = lru_.tail();
+    if (t == kNil || RecencyList::is_marker(t)) return;
+    index_.prefetch(hash32(pool_[t]));
+    const std::uint32_t p = pool_.link(t).prev;
+    if (p != kNil && !RecencyList::is_marker(p)) __builtin_prefetch(&pool_.link(p));
+  }
   /// Starts loading the LRU tail's slot and links, which the next eviction reads first: in a
   /// full cache that has left the CPU caches they are cold lines, and the next put that evicts
   /// is usually several operations away.
