@@ -11,7 +11,10 @@
 //             replays its own thread's hits before every change (Lock does it) and everyone's
 //             before evicting. Coarse (tick grain) in a cache of several shards: a hit stamps
 //             its entry's `seen` with the shard's tick_ if it moved, and eviction sorts the
-//             stamped entries into place as it walks from the tail;
+//             stamped entries into place as it walks from the tail. Evicting touches lines no
+//             recent operation did (the tail's slot, links, index cell and neighbour): an
+//             eviction prefetches the next tail's slot and links, and a put that will evict
+//             prefetches the tail's cell and neighbour before it inserts;
 //   * heap_   expiry order (expiry_heap.h); reclaiming expired entries pops its top;
 //   * tags_   tag -> slots (tag_index.h), touched only by tagged entries;
 //   * counters for the write-side Stats (hits and misses are counted by the cache, per thread).
