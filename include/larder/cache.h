@@ -592,18 +592,33 @@ class Cache {
     {
       typename ShardT::Lock lock(s);
       if (retire) s.remove_flight(retire);
-      std::uint32_t i = s.find_live({key, h}, now, out, absent);
-      if (i == detail::kNil || !only_if_absent) {
-        if (i != detail::kNil) {
-          i = s.replace(i, h, std::move(key), std::move(payload), meta, std::move(opts.tags), out);
-        } else {
-          if (full(weight)) s.prefetch_victim();  // the eviction below reads it: load it now
-          i = s.insert(h, std::move(key), std::move(payload), meta, std::move(opts.tags));
+      // The insert and the evictions it causes change the shared totals once, by their net
+      // (nothing, for a put into a full cache that evicts one entry): see Shard::hold_totals.
+      s.hold_totals();
+      std::uint32_t i = detail::kNil;
+      try {
+        i = s.find_live({key, h}, now, out, absent);
+        if (i == detail::kNil || !only_if_absent) {
+          if (i != detail::kNil) {
+            i = s.replace(i, h, std::move(key), std::move(payload), meta, std::move(opts.tags),
+                          out);
+          } else {
+            if (full(weight)) s.prefetch_victim();  // the eviction below reads it: load it now
+            i = s.insert(h, std::move(key), std::move(payload), meta, std::move(opts.tags));
+          }
+          // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
+          s.expire(meta.written, kExpirePerPut, out);
+          still_over = s.evict_while(
+              [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return over_bounds(s.held()); }, i, out);
+          stored = true;
         }
-        // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
-        s.expire(meta.written, kExpirePerPut, out);
+      } catch (...) {
+        s.publish_totals();  // what was removed before the throw
+        throw;
+      }
+      // Grown: puts in other shards did not see it. Check against everyone's totals again.
+      if (s.publish_totals() && stored && !still_over) {
         still_over = s.evict_while([this] { return over_bounds(); }, i, out);
-        stored = true;
       }
     }
     if (still_over) evict_elsewhere(home, out);
@@ -819,10 +834,12 @@ class Cache {
             totals_.bytes.load(std::memory_order_relaxed) + static_cast<std::int64_t>(weight) >
                 static_cast<std::int64_t>(options_.max_bytes));
   }
-  bool over_bounds() const noexcept {
-    return (options_.max_entries && totals_.entries.load(std::memory_order_relaxed) >
+  /// Whether the cache is over a bound, counting `held` (a locked shard's unpublished changes,
+  /// Shard::hold_totals) with the published totals.
+  bool over_bounds(const detail::TotalsDelta& held = {}) const noexcept {
+    return (options_.max_entries && totals_.entries.load(std::memory_order_relaxed) + held.entries >
                                         static_cast<std::int64_t>(options_.max_entries)) ||
-           (options_.max_bytes && totals_.bytes.load(std::memory_order_relaxed) >
+           (options_.max_bytes && totals_.bytes.load(std::memory_order_relaxed) + held.bytes >
                                       static_cast<std::int64_t>(options_.max_bytes));
   }
 

@@ -38,7 +38,9 @@
 // Anything unusual (an expired entry to reclaim, expire_after_access, which must move a
 // deadline on every read) takes the locked path.
 // Entry and byte totals for the bounds are shared by all shards (`Totals`): they change only when
-// an entry is inserted or removed, never on a hit or an in-place update of the same weight.
+// an entry is inserted or removed, never on a hit or an in-place update of the same weight, and
+// a put changes them once, by its net, at the end of its critical section (hold_totals): a put
+// into a full cache that evicts one entry writes nothing to those two shared lines.
 //
 // Nothing here reads a clock on its own: callers pass a LazyNow, read at most once per operation
 // and only when an entry with a deadline is involved. Nothing here calls user code except the
@@ -118,6 +120,13 @@ using RemovalBatch = std::vector<Removal<K, V>>;
 struct Totals {
   alignas(64) std::atomic<std::int64_t> entries{0};
   alignas(64) std::atomic<std::int64_t> bytes{0};
+};
+
+/// Changes to the Totals a shard holds back until the end of a critical section (see
+/// Shard::hold_totals).
+struct TotalsDelta {
+  std::int64_t entries = 0;
+  std::int64_t bytes = 0;
 };
 
 /// Times and weight of an entry being stored.
@@ -473,8 +482,7 @@ class alignas(128) Shard {
     }
     push_front(i);
     bytes_ += m.weight;
-    totals_->entries.fetch_add(1, std::memory_order_relaxed);
-    totals_->bytes.fetch_add(m.weight, std::memory_order_relaxed);
+    add_totals(1, m.weight);
     ++counters_.puts;
     return i;
   }
@@ -505,7 +513,7 @@ class alignas(128) Shard {
     index_.replace(static_cast<std::uint32_t>(hash), i, j);
     const std::int64_t delta = std::int64_t{m.weight} - std::int64_t{weight_of(i)};
     bytes_ += delta;
-    if (delta != 0) totals_->bytes.fetch_add(delta, std::memory_order_relaxed);
+    add_totals(0, delta);
     unlink(i);
     push_front(j);
     retire(i);
@@ -553,8 +561,7 @@ class alignas(128) Shard {
         break;
     }
     bytes_ -= weight;
-    totals_->entries.fetch_sub(1, std::memory_order_relaxed);
-    totals_->bytes.fetch_sub(weight, std::memory_order_relaxed);
+    add_totals(-1, -std::int64_t{weight});
     retire(i);
   }
 
@@ -670,10 +677,23 @@ class alignas(128) Shard {
     heap_.reset();
     tags_.reset();
     counters_.explicit_removals += n;
-    totals_->entries.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
-    totals_->bytes.fetch_sub(static_cast<std::int64_t>(bytes_), std::memory_order_relaxed);
+    add_totals(-static_cast<std::int64_t>(n), -static_cast<std::int64_t>(bytes_));
     bytes_ = 0;
     return n;
+  }
+
+  /// Holds this shard's changes to the shared Totals back until publish_totals(), so that an
+  /// insert and the eviction it causes, which cancel out, write nothing to the two lines every
+  /// shard shares. Meanwhile the bounds check adds held() to the published totals.
+  void hold_totals() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { holding_ = true; }
+  const TotalsDelta& held() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return held_; }
+  /// Publishes what was held and stops holding. Returns whether the totals grew: other shards'
+  /// puts did not see the growth while it was held, so the caller checks the bounds again.
+  bool publish_totals() noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    holding_ = false;
+    const TotalsDelta d = std::exchange(held_, TotalsDelta{});
+    add_totals(d.entries, d.bytes);
+    return d.entries > 0 || d.bytes > 0;
   }
 
   ShardCounters counters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return counters_; }
@@ -689,6 +709,15 @@ class alignas(128) Shard {
     const Pool* pool = &pool_;  // (the analysis does not look through the pointer in the lambda)
     return index_.find(static_cast<std::uint32_t>(p.hash),
                        [&](std::uint32_t i) { return (*eq_)((*pool)[i].key(), p.key); });
+  }
+  void add_totals(std::int64_t entries, std::int64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (holding_) {
+      held_.entries += entries;
+      held_.bytes += bytes;
+      return;
+    }
+    if (entries != 0) totals_->entries.fetch_add(entries, std::memory_order_relaxed);
+    if (bytes != 0) totals_->bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
   std::uint32_t hash32(const SlotT& s) const noexcept {
     return static_cast<std::uint32_t>(seeded_hash(*hasher_, KeyView(s.key()), seed_));
@@ -865,6 +894,8 @@ class alignas(128) Shard {
   const KeyEq* const eq_;
   const std::uint64_t seed_;
   Totals* const totals_;
+  TotalsDelta held_ ABSL_GUARDED_BY(mu);  // hold_totals() .. publish_totals()
+  bool holding_ ABSL_GUARDED_BY(mu) = false;
   const std::uint32_t fixed_weight_;  // every entry's weight, unless the pool keeps weights
 };
 
