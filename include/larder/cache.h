@@ -588,22 +588,23 @@ class Cache {
     }
     Batch batch;
     Batch* out = batch_ptr(batch);
-    bool stored = false, still_over = false;
+    bool stored = false, still_over = false, grew = false;
     {
       typename ShardT::Lock lock(s);
       if (retire) s.remove_flight(retire);
-      // The insert and the evictions it causes change the shared totals once, by their net
-      // (nothing, for a put into a full cache that evicts one entry): see Shard::hold_totals.
-      s.hold_totals();
       std::uint32_t i = detail::kNil;
-      try {
+      {
+        // The put changes the shared totals once, by its net (nothing, for a put into a full
+        // cache that evicts one entry): see Shard::HeldTotals.
+        typename ShardT::HeldTotals held(s);
         i = s.find_live({key, h}, now, out, absent);
         if (i == detail::kNil || !only_if_absent) {
           if (i != detail::kNil) {
             i = s.replace(i, h, std::move(key), std::move(payload), meta, std::move(opts.tags),
                           out);
           } else {
-            if (full(weight)) s.prefetch_victim();  // the eviction below reads it: load it now
+            // The eviction below reads the victim's lines: start loading them now.
+            if (over_bounds({1, static_cast<std::int64_t>(weight)})) s.prefetch_victim();
             i = s.insert(h, std::move(key), std::move(payload), meta, std::move(opts.tags));
           }
           // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
@@ -611,13 +612,11 @@ class Cache {
           still_over = s.evict_while(
               [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return over_bounds(s.held()); }, i, out);
           stored = true;
+          grew = s.held().grows();
         }
-      } catch (...) {
-        s.publish_totals();  // what was removed before the throw
-        throw;
       }
-      // Grown: puts in other shards did not see it. Check against everyone's totals again.
-      if (s.publish_totals() && stored && !still_over) {
+      // Published: growth other shards' puts could not see is checked against everyone's.
+      if (grew && !still_over) {
         still_over = s.evict_while([this] { return over_bounds(); }, i, out);
       }
     }
@@ -826,17 +825,9 @@ class Cache {
     }
   }
 
-  /// Whether inserting an entry of `weight` will put the cache over a bound (then evict).
-  bool full(std::size_t weight) const noexcept {
-    return (options_.max_entries && totals_.entries.load(std::memory_order_relaxed) >=
-                                        static_cast<std::int64_t>(options_.max_entries)) ||
-           (options_.max_bytes &&
-            totals_.bytes.load(std::memory_order_relaxed) + static_cast<std::int64_t>(weight) >
-                static_cast<std::int64_t>(options_.max_bytes));
-  }
   /// Whether the cache is over a bound, counting `held` (a locked shard's unpublished changes,
-  /// Shard::hold_totals) with the published totals.
-  bool over_bounds(const detail::TotalsDelta& held = {}) const noexcept {
+  /// Shard::HeldTotals, or an entry about to be inserted) with the published totals.
+  [[gnu::always_inline]] bool over_bounds(const detail::TotalsDelta& held = {}) const noexcept {
     return (options_.max_entries && totals_.entries.load(std::memory_order_relaxed) + held.entries >
                                         static_cast<std::int64_t>(options_.max_entries)) ||
            (options_.max_bytes && totals_.bytes.load(std::memory_order_relaxed) + held.bytes >

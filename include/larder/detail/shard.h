@@ -39,7 +39,7 @@
 // deadline on every read) takes the locked path.
 // Entry and byte totals for the bounds are shared by all shards (`Totals`): they change only when
 // an entry is inserted or removed, never on a hit or an in-place update of the same weight, and
-// a put changes them once, by its net, at the end of its critical section (hold_totals): a put
+// a put changes them once, by its net, at the end of its critical section (HeldTotals): a put
 // into a full cache that evicts one entry writes nothing to those two shared lines.
 //
 // Nothing here reads a clock on its own: callers pass a LazyNow, read at most once per operation
@@ -92,7 +92,7 @@ class LazyNow {
   /// A write time for an entry whose age is all it is used for (no deadline is computed from
   /// it): now() if that has been read or the cache has a clock of its own; else, on the default
   /// clock, the kernel's last tick (CoarseClock: the steady clock's timeline, never ahead of
-  /// it, at most one tick behind), a quarter of steady_clock's cost. Not cached: a later now()
+  /// it, about a tick behind), a quarter of steady_clock's cost. Not cached: a later now()
   /// still reads the steady clock.
   std::int64_t stamp() noexcept {
     if (read_ || clock_) return (*this)();
@@ -123,10 +123,11 @@ struct Totals {
 };
 
 /// Changes to the Totals a shard holds back until the end of a critical section (see
-/// Shard::hold_totals).
+/// Shard::HeldTotals).
 struct TotalsDelta {
   std::int64_t entries = 0;
   std::int64_t bytes = 0;
+  bool grows() const noexcept { return entries > 0 || bytes > 0; }
 };
 
 /// Times and weight of an entry being stored.
@@ -600,8 +601,8 @@ class alignas(128) Shard {
   /// about to evict: they load while it inserts. (The walk may pick another victim in a coarse
   /// shard; the tail is the likely one.)
   void prefetch_victim() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::uint32_t t = lru_.tail();
-    if (t == kNil || RecencyList::is_marker(t)) return;
+    const std::uint32_t t = tail_entry();
+    if (t == kNil) return;
     index_.prefetch(hash32(pool_[t]));
     const std::uint32_t p = pool_.link(t).prev;
     if (p != kNil && !RecencyList::is_marker(p)) __builtin_prefetch(&pool_.link(p));
@@ -610,10 +611,15 @@ class alignas(128) Shard {
   /// full cache that has left the CPU caches they are cold lines, and the next put that evicts
   /// is usually several operations away.
   void prefetch_tail() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::uint32_t t = lru_.tail();
-    if (t == kNil || RecencyList::is_marker(t)) return;
+    const std::uint32_t t = tail_entry();
+    if (t == kNil) return;
     __builtin_prefetch(&pool_[t]);
     __builtin_prefetch(&pool_.link(t));
+  }
+  /// The LRU tail if it is an entry (not a coarse marker), else kNil.
+  std::uint32_t tail_entry() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const std::uint32_t t = lru_.tail();
+    return RecencyList::is_marker(t) ? kNil : t;
   }
 
   /// Removes up to `limit` entries whose deadline is at or before `now`, earliest first.
@@ -682,19 +688,28 @@ class alignas(128) Shard {
     return n;
   }
 
-  /// Holds this shard's changes to the shared Totals back until publish_totals(), so that an
-  /// insert and the eviction it causes, which cancel out, write nothing to the two lines every
-  /// shard shares. Meanwhile the bounds check adds held() to the published totals.
-  void hold_totals() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { holding_ = true; }
+  /// While one lives (shard lock held), the shard holds its changes to the shared Totals back
+  /// and publishes their net when it ends (an exception included), so that an insert and the
+  /// eviction it causes, which cancel out, write nothing to the two lines every shard shares.
+  /// Meanwhile the bounds check adds held() to the published totals; other shards' puts do not
+  /// see held growth, so after it ends the caller checks the bounds against the totals again.
+  class HeldTotals {
+   public:
+    explicit HeldTotals(Shard& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu) : s_(s) {
+      s_.holding_ = true;
+    }
+    ~HeldTotals() ABSL_NO_THREAD_SAFETY_ANALYSIS {  // (still under the lock the ctor required)
+      s_.holding_ = false;
+      const TotalsDelta d = std::exchange(s_.held_, TotalsDelta{});
+      s_.add_totals(d.entries, d.bytes);
+    }
+    HeldTotals(const HeldTotals&) = delete;
+    HeldTotals& operator=(const HeldTotals&) = delete;
+
+   private:
+    Shard& s_;
+  };
   const TotalsDelta& held() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return held_; }
-  /// Publishes what was held and stops holding. Returns whether the totals grew: other shards'
-  /// puts did not see the growth while it was held, so the caller checks the bounds again.
-  bool publish_totals() noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    holding_ = false;
-    const TotalsDelta d = std::exchange(held_, TotalsDelta{});
-    add_totals(d.entries, d.bytes);
-    return d.entries > 0 || d.bytes > 0;
-  }
 
   ShardCounters counters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return counters_; }
   void reset_counters() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { counters_ = {}; }
@@ -894,7 +909,7 @@ class alignas(128) Shard {
   const KeyEq* const eq_;
   const std::uint64_t seed_;
   Totals* const totals_;
-  TotalsDelta held_ ABSL_GUARDED_BY(mu);  // hold_totals() .. publish_totals()
+  TotalsDelta held_ ABSL_GUARDED_BY(mu);  // while a HeldTotals lives
   bool holding_ ABSL_GUARDED_BY(mu) = false;
   const std::uint32_t fixed_weight_;  // every entry's weight, unless the pool keeps weights
 };
