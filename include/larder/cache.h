@@ -224,11 +224,11 @@ class Cache {
   std::optional<V> get(key_view key) {
     if constexpr (!kFrames) {
       std::optional<V> result;
-      read(key, [&](const SlotT& e, detail::LazyNow&) { result.emplace(e.value()); });
+      read(key, [&](const auto& e, detail::LazyNow&) { result.emplace(e.value()); });
       return result;
     } else {
       std::optional<Payload> p;
-      read(key, [&](const SlotT& e, detail::LazyNow&) { p.emplace(detail::copy_payload<V>(e)); });
+      read(key, [&](const auto& e, detail::LazyNow&) { p.emplace(detail::copy_payload<V>(e)); });
       if (!p) return std::nullopt;
       return materialize(std::move(*p));
     }
@@ -239,7 +239,7 @@ class Cache {
   LookupResult<V> lookup(key_view key) {
     LookupResult<V> r;
     std::optional<Payload> p;
-    read(key, [&](const SlotT& e, detail::LazyNow& now) {
+    read<true>(key, [&](const auto& e, detail::LazyNow& now) {
       if constexpr (kFrames) {
         p.emplace(detail::copy_payload<V>(e));
       } else {
@@ -260,7 +260,7 @@ class Cache {
   /// reclaiming (an expired entry is simply not returned). O(1) expected.
   std::optional<V> peek(key_view key) const {
     std::optional<Payload> p;
-    inspect(key, [&](const SlotT& e) { p.emplace(detail::copy_payload<V>(e)); });
+    inspect(key, [&](const auto& e) { p.emplace(detail::copy_payload<V>(e)); });
     if (!p) return std::nullopt;
     return materialize(std::move(*p));
   }
@@ -268,7 +268,7 @@ class Cache {
   /// Whether a live (unexpired) entry exists for `key`. No stats, no recency change.
   bool contains(key_view key) const {
     bool found = false;
-    inspect(key, [&](const SlotT&) { found = true; });
+    inspect(key, [&](const auto&) { found = true; });
     return found;
   }
 
@@ -332,7 +332,7 @@ class Cache {
   /// compressed are decompressed, under the lock, to be shown to pred.)
   template <class Pred>
   requires std::predicate<Pred&, const K&, const V&> std::size_t erase_if(Pred pred) {
-    auto matches = [&](const K& key, const SlotT& e) {
+    auto matches = [&](const K& key, const auto& e) {
       if constexpr (kFrames) {
         if (e.framed) {
           std::optional<V> v = decode_payload(e.frame());
@@ -348,7 +348,7 @@ class Cache {
   /// only. O(entries); looks at keys only (compressed values are not decompressed).
   std::size_t erase_prefix(
       std::string_view prefix) requires std::convertible_to<const K&, std::string_view> {
-    auto matches = [prefix](const K& key, const SlotT&) {
+    auto matches = [prefix](const K& key, const auto&) {
       return std::string_view(key).substr(0, prefix.size()) == prefix;
     };
     return erase_matching(matches);
@@ -502,18 +502,21 @@ class Cache {
   }
   Batch* batch_ptr(Batch& b) const noexcept { return options_.on_removal ? &b : nullptr; }
 
-  /// get/lookup: counts a hit or a miss; on a hit calls `on_hit(slot, now)` (copy only: it runs
-  /// inside a read section or under the shard lock) and refreshes the entry's recency.
+  /// get/lookup: counts a hit or a miss; on a hit calls `on_hit(entry, now)` (copy only: it runs
+  /// inside a read section or under the shard lock) and refreshes the entry's recency. `entry`
+  /// is the slot, or for kInPlace<V> a detail::DataCopy of its value and times; `kAge`: on_hit
+  /// reads the entry's write time (lookup), which a lock-free get then need not copy.
   /// Lock-free (see detail/shard.h, "how the hit path works") unless expire_after_access is set
   /// or the entry found has expired and must be reclaimed, or is being updated in place at that
   /// moment (detail/seqlock.h): then Shard::read under the lock.
-  template <class OnHit>
+  template <bool kAge = false, class OnHit>
   [[gnu::always_inline]] void read(key_view key, OnHit&& on_hit) {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);
     if (access_ttl_ == 0) [[likely]] {
-      const auto r = s.read_unlocked({key, h}, now, [&](const SlotT& e) { on_hit(e, now); });
+      const auto r =
+          s.template read_unlocked<kAge>({key, h}, now, [&](const auto& e) { on_hit(e, now); });
       if (r.found == ShardT::Found::kAbsent) return reads_.registered_miss();
       if (r.found == ShardT::Found::kLive) [[likely]] {
         s.touch(r.slot, *r.entry);
@@ -523,16 +526,18 @@ class Cache {
     read_locked(key, h, s, now, on_hit);
   }
   /// read()'s path under the shard lock, out of line: the lock-free path then keeps few values
-  /// live and saves few registers.
+  /// live and saves few registers. `now` and `on_hit` (a closure of references) are taken by
+  /// value so that the lock-free path can keep them in registers instead of storing them for
+  /// this call on every read.
   template <class OnHit>
   [[gnu::noinline]] void read_locked(key_view key, std::uint64_t h, ShardT& s, detail::LazyNow& now,
-                                     OnHit& on_hit) {
+                                     OnHit on_hit) {
     Batch batch;
     bool hit;
     {
       typename ShardT::Lock lock(s);
       hit = s.read({key, h}, now, access_ttl_, batch_ptr(batch),
-                   [&](const SlotT& e) { on_hit(e, now); });
+                   [&](const auto& e) { on_hit(e, now); });
     }
     if (hit) {
       reads_.hit();
@@ -727,7 +732,7 @@ class Cache {
     std::optional<Payload> p;
     Duration age{}, ttl{};
     detail::LazyNow now(clock_);
-    inspect(key, now, [&](const SlotT& e) {
+    inspect(key, now, [&](const auto& e) {
       p.emplace(detail::copy_payload<V>(e));
       age = Duration{std::max<std::int64_t>(0, now() - e.written)};
       ttl = ShardT::stored_ttl(e);

@@ -153,6 +153,20 @@ Payload<V> copy_payload(const SlotT& s) {
   return p;
 }
 
+/// What a reader copies of a kInPlace<V> slot under its version (seqlock.h): the parts an
+/// in-place put rewrites, with the names Slot gives them. Unlike a Slot it has no atomics, so a
+/// copy costs no initializing stores. `written` is copied only when `kAge` (lookup's age and
+/// TTL need it; get does not).
+struct NotCopied {};
+template <class V, bool kAge>
+struct DataCopy {
+  alignas(V) unsigned char value_buf[sizeof(V)];
+  [[no_unique_address]] std::conditional_t<kAge, std::int64_t, NotCopied> written;
+  std::int64_t write_deadline;
+  static constexpr bool framed = false;
+  const V& value() const noexcept { return *std::launder(reinterpret_cast<const V*>(value_buf)); }
+};
+
 /// A key a lock-free probe did not find, and the index's insert count it read before probing.
 struct Absence {
   bool known = false;
@@ -236,28 +250,30 @@ class alignas(128) Shard {
     const SlotT* entry;  // the published slot (null when kAbsent)
   };
   /// The lock-free read (get, lookup, peek, contains): inside its own ReadSection, finds `p`'s
-  /// key and, if the entry is unexpired, calls f(const Slot&) (copy only). The slot f sees is the
-  /// published one, which never changes while readers may see it, or, for kInPlace<V>, whose
-  /// slots are updated in place, a copy of its value and times taken under its version (its key
-  /// unset). kBusy: an in-place write is in progress; read under the lock instead.
-  template <class F>
+  /// key and, if the entry is unexpired, calls f(entry) (copy only). The entry f sees is the
+  /// published slot, which never changes while readers may see it, or, for kInPlace<V>, whose
+  /// slots are updated in place, a DataCopy of its value and times taken under its version (the
+  /// write time only if kAge). kBusy: an in-place write is in progress; read under the lock
+  /// instead.
+  template <bool kAge = true, class F>
   Read read_unlocked(const Probe& p, LazyNow& now, F&& f) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
     ReadSection section;
     const SlotT* found = nullptr;
     const std::uint32_t i = find_unlocked(p, &found);
     if (i == kNil) return {Found::kAbsent, kNil, nullptr};
-    const SlotT* e = found;
-    [[maybe_unused]] std::conditional_t<kInPlace<V>, SlotT, char> copy;
     if constexpr (kInPlace<V>) {
+      DataCopy<V, kAge> copy;
       if (!seq_read(found->version, [&] { copy_data(*found, copy); })) {
         return {Found::kBusy, i, found};
       }
-      e = &copy;
+      // (Lock-free reads happen only without expire_after_access: the TTL deadline is the one.)
+      if (due(copy.write_deadline, now)) return {Found::kExpired, i, found};
+      f(std::as_const(copy));
+    } else {
+      // (A published slot, whose deadline never changes while it is: plain read.)
+      if (due(found->write_deadline, now)) return {Found::kExpired, i, found};
+      f(*found);
     }
-    // (e is this thread's copy, or a published slot whose deadline never changes: plain read.
-    // Lock-free reads happen only without expire_after_access: the TTL deadline is the one.)
-    if (due(e->write_deadline, now)) return {Found::kExpired, i, found};
-    f(*e);
     return {Found::kLive, i, found};
   }
   /// Records a lock-free access (a hit, or an update_unlocked put) to slot `i` at `e` for the
@@ -379,7 +395,7 @@ class alignas(128) Shard {
   }
 
   /// peek/contains under the lock (caches with expire_after_access, whose deadlines move):
-  /// calls f(const Slot&) if an unexpired entry exists; changes nothing.
+  /// calls f(entry) (as with_data gives it) if an unexpired entry exists; changes nothing.
   template <class F>
   bool inspect(const Probe& p, LazyNow& now, F&& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = find(p);
@@ -396,19 +412,19 @@ class alignas(128) Shard {
     const std::uint32_t i = find_live(p, now, out);
     if (i == kNil) return false;
     bool accepted = false;
-    with_data(pool_[i], [&](const SlotT& e) {
+    with_data(pool_[i], [&](const auto& e) {
       const Duration age{std::max<std::int64_t>(0, now() - e.written)};
       accepted = accept(age, stored_ttl(e));
       if (accepted) out_payload.emplace(copy_payload<V>(e));
     });
     return accepted;
   }
-  /// Calls f(const Slot&) with entry `e`'s value and times, under the lock: for kInPlace<V>, a
-  /// copy taken under its version (key unset), since a lock-free put may be rewriting them.
+  /// Calls f(entry) with entry `e`'s value and times, under the lock: the slot, or for
+  /// kInPlace<V> a DataCopy taken under its version, since a lock-free put may be rewriting them.
   template <class F>
   static void with_data(const SlotT& e, F&& f) {
     if constexpr (kInPlace<V>) {
-      SlotT copy;
+      DataCopy<V, true> copy;
       seq_read_wait(e.version, [&] { copy_data(e, copy); });
       f(std::as_const(copy));
     } else {
@@ -416,14 +432,15 @@ class alignas(128) Shard {
     }
   }
   /// Copies the parts of `from` that in-place writes change, with atomic loads (under its version).
-  static void copy_data(const SlotT& from, SlotT& to) noexcept {
+  template <bool kAge>
+  static void copy_data(const SlotT& from, DataCopy<V, kAge>& to) noexcept {
     load_words<alignof(V), sizeof(V)>(to.value_buf, from.value_buf);
-    to.written = load_field(from.written);
+    if constexpr (kAge) to.written = load_field(from.written);
     to.write_deadline = load_field(from.write_deadline);
-    to.framed = false;
   }
   /// The TTL entry `e` was stored with (kNoExpiry if none).
-  static Duration stored_ttl(const SlotT& e) noexcept {
+  template <class Data>
+  static Duration stored_ttl(const Data& e) noexcept {
     return e.write_deadline == kNever ? kNoExpiry : Duration{e.write_deadline - e.written};
   }
   /// Whether live entry `i` has expired at now() (shard lock held).
@@ -652,7 +669,7 @@ class alignas(128) Shard {
       auto& s = pool_[i];
       if (s.state != kLive || expired(i, now)) continue;
       bool match = false;
-      with_data(s, [&](const SlotT& data) { match = matches(std::as_const(s).key(), data); });
+      with_data(s, [&](const auto& data) { match = matches(std::as_const(s).key(), data); });
       if (!match) continue;
       remove(i, RemovalCause::kExplicit, out);
       ++n;
