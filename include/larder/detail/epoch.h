@@ -77,12 +77,13 @@ class ReadSection {
  public:
   ReadSection() : rec_(t_epoch_record ? t_epoch_record : register_epoch_thread()) {
     outer_ = rec_->active.load(std::memory_order_relaxed) == 0;
-    if (outer_) {
+    if (outer_) [[likely]] {  // (nesting is rare: laid out of line, not the exchange)
       rec_->active.exchange(g_epoch.load(std::memory_order_relaxed), std::memory_order_seq_cst);
     }
   }
   ~ReadSection() {
-    if (outer_) rec_->active.store(0, std::memory_order_release);
+    if (outer_) [[likely]]
+      rec_->active.store(0, std::memory_order_release);
   }
   ReadSection(const ReadSection&) = delete;
   ReadSection& operator=(const ReadSection&) = delete;

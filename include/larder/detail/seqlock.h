@@ -168,7 +168,8 @@ template <class Copy>
       if (v & 1) return false;  // still writing (preempted?): wait for it under the lock
     }
     copy();
-    if (version.load(std::memory_order_relaxed) == v) return true;
+    if (version.load(std::memory_order_relaxed) == v) [[likely]]
+      return true;
   }
   return false;
 }
