@@ -526,9 +526,9 @@ class Cache {
     read_locked(key, h, s, now, on_hit);
   }
   /// read()'s path under the shard lock, out of line: the lock-free path then keeps few values
-  /// live and saves few registers. `now` and `on_hit` (a closure of references) are taken by
-  /// value so that the lock-free path can keep them in registers instead of storing them for
-  /// this call on every read.
+  /// live and saves few registers. `on_hit` (a closure of references) is taken by value, so
+  /// that the lock-free path keeps it in registers instead of storing it for this call on every
+  /// read.
   template <class OnHit>
   [[gnu::noinline]] void read_locked(key_view key, std::uint64_t h, ShardT& s, detail::LazyNow& now,
                                      OnHit on_hit) {

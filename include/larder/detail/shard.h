@@ -153,11 +153,12 @@ Payload<V> copy_payload(const SlotT& s) {
   return p;
 }
 
+/// A field a DataCopy leaves out (reading it does not compile).
+struct NotCopied {};
 /// What a reader copies of a kInPlace<V> slot under its version (seqlock.h): the parts an
 /// in-place put rewrites, with the names Slot gives them. Unlike a Slot it has no atomics, so a
 /// copy costs no initializing stores. `written` is copied only when `kAge` (lookup's age and
 /// TTL need it; get does not).
-struct NotCopied {};
 template <class V, bool kAge>
 struct DataCopy {
   alignas(V) unsigned char value_buf[sizeof(V)];
