@@ -547,18 +547,20 @@ class Cache {
     notify(batch);
   }
 
-  /// peek/contains: hands the unexpired entry to `f` under the lock; changes nothing.
+  /// peek/contains/peek_with_age: hands the unexpired entry to `f` (as read() does, `kAge`
+  /// included), without the lock unless expire_after_access is set or the entry is being updated
+  /// in place; changes nothing.
   template <class F>
   void inspect(key_view key, F&& f) const {
     detail::LazyNow now(clock_);
-    inspect(key, now, f);
+    inspect<false>(key, now, f);
   }
-  template <class F>
+  template <bool kAge, class F>
   void inspect(key_view key, detail::LazyNow& now, F&& f) const {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
     if (access_ttl_ == 0) {  // deadlines never move: lock-free
-      const auto r = s.read_unlocked({key, h}, now, f);
+      const auto r = s.template read_unlocked<kAge>({key, h}, now, f);
       if (r.found != ShardT::Found::kBusy) return;  // else being updated in place: under the lock
     }
     detail::MutexLock lock(s.mu);
@@ -614,10 +616,9 @@ class Cache {
           }
           // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
           s.expire(meta.written, kExpirePerPut, out);
-          still_over = s.evict_while(
-              [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return over_bounds(s.held()); }, i, out);
+          still_over = s.evict_while([&] { return over_bounds(held.delta()); }, i, out);
           stored = true;
-          grew = s.held().grows();
+          grew = held.delta().grows();
         }
       }
       // Published: growth other shards' puts could not see is checked against everyone's.
@@ -732,7 +733,7 @@ class Cache {
     std::optional<Payload> p;
     Duration age{}, ttl{};
     detail::LazyNow now(clock_);
-    inspect(key, now, [&](const auto& e) {
+    inspect<true>(key, now, [&](const auto& e) {
       p.emplace(detail::copy_payload<V>(e));
       age = Duration{std::max<std::int64_t>(0, now() - e.written)};
       ttl = ShardT::stored_ttl(e);

@@ -55,9 +55,7 @@ class ConcurrentIndex {
       return ::operator new (header + c.n * sizeof(std::atomic<std::uint64_t>),
                              std::align_val_t{alignof(Table)});
     }
-    static void operator delete(void* p, Cells) noexcept {
-      ::operator delete (p, std::align_val_t{alignof(Table)});
-    }
+    static void operator delete(void* p, Cells) noexcept { operator delete(p); }
     static void operator delete(void* p) noexcept {  // (the cells are trivially destructible)
       ::operator delete (p, std::align_val_t{alignof(Table)});
     }

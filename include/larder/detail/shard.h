@@ -256,7 +256,7 @@ class alignas(128) Shard {
   /// slots are updated in place, a DataCopy of its value and times taken under its version (the
   /// write time only if kAge). kBusy: an in-place write is in progress; read under the lock
   /// instead.
-  template <bool kAge = true, class F>
+  template <bool kAge, class F>
   Read read_unlocked(const Probe& p, LazyNow& now, F&& f) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
     ReadSection section;
     const SlotT* found = nullptr;
@@ -711,27 +711,29 @@ class alignas(128) Shard {
   }
 
   /// While one lives (shard lock held), the shard holds its changes to the shared Totals back
-  /// and publishes their net when it ends (an exception included), so that an insert and the
-  /// eviction it causes, which cancel out, write nothing to the two lines every shard shares.
-  /// Meanwhile the bounds check adds held() to the published totals; other shards' puts do not
-  /// see held growth, so after it ends the caller checks the bounds against the totals again.
+  /// in it and publishes their net when it ends (an exception included), so that an insert and
+  /// the eviction it causes, which cancel out, write nothing to the two lines every shard
+  /// shares. Meanwhile the bounds check adds delta() to the published totals; other shards'
+  /// puts do not see held growth, so after it ends the caller checks the bounds against the
+  /// totals again.
   class HeldTotals {
    public:
     explicit HeldTotals(Shard& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu) : s_(s) {
-      s_.holding_ = true;
+      s_.held_ = &delta_;
     }
     ~HeldTotals() ABSL_NO_THREAD_SAFETY_ANALYSIS {  // (still under the lock the ctor required)
-      s_.holding_ = false;
-      const TotalsDelta d = std::exchange(s_.held_, TotalsDelta{});
-      s_.add_totals(d.entries, d.bytes);
+      s_.held_ = nullptr;
+      s_.add_totals(delta_.entries, delta_.bytes);
     }
     HeldTotals(const HeldTotals&) = delete;
     HeldTotals& operator=(const HeldTotals&) = delete;
+    /// What the shard has changed and not yet published.
+    const TotalsDelta& delta() const noexcept { return delta_; }
 
    private:
     Shard& s_;
+    TotalsDelta delta_;
   };
-  const TotalsDelta& held() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return held_; }
 
   ShardCounters counters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return counters_; }
   void reset_counters() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { counters_ = {}; }
@@ -748,9 +750,9 @@ class alignas(128) Shard {
                        [&](std::uint32_t i) { return (*eq_)((*pool)[i].key(), p.key); });
   }
   void add_totals(std::int64_t entries, std::int64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (holding_) {
-      held_.entries += entries;
-      held_.bytes += bytes;
+    if (held_) {
+      held_->entries += entries;
+      held_->bytes += bytes;
       return;
     }
     if (entries != 0) totals_->entries.fetch_add(entries, std::memory_order_relaxed);
@@ -931,8 +933,7 @@ class alignas(128) Shard {
   const KeyEq* const eq_;
   const std::uint64_t seed_;
   Totals* const totals_;
-  TotalsDelta held_ ABSL_GUARDED_BY(mu);  // while a HeldTotals lives
-  bool holding_ ABSL_GUARDED_BY(mu) = false;
+  TotalsDelta* held_ ABSL_GUARDED_BY(mu) = nullptr;  // the live HeldTotals' delta, if any
   const std::uint32_t fixed_weight_;  // every entry's weight, unless the pool keeps weights
 };
 
