@@ -23,7 +23,7 @@
 // span the order is insertion/move order, not access order. Stamps are 8-bit ticks, so an entry
 // left untouched for 256 ticks (16 turnovers of its shard) can look recent once, and is then moved
 // instead of evicted: one extra lease, never a wrong answer. The trace tests hold both modes to
-// exact LRU (tests/trace_test.cpp, ../shared/traces).
+// exact LRU (tests/trace_test.cpp, tests/traces).
 #pragma once
 
 #include <algorithm>
