@@ -103,7 +103,7 @@ Error error(ErrorCode code, std::string what) {
 
 }  // namespace
 
-void CompressionOptions::validate() const {
+void detail::validate_compression(int level, double min_saving, std::size_t max_value_size) {
   if (level < 1 || level > 9) {
     throw InvalidArgument("larder: Options.compression.level must be 1..9 (got " +
                           std::to_string(level) + ")");

@@ -265,3 +265,32 @@ TEST_CASE("compression options are validated", "[compression][options]") {
   CHECK_THROWS_WITH(C({.compression = {.max_value_size = 0}}),
                     Catch::Matchers::Contains("Options.compression.max_value_size"));
 }
+
+TEST_CASE("encode is a run-time choice for types with a codec, refused for types without",
+          "[compression][options]") {
+  // A Codec type takes the flag from a value known only at run time (a config file, say).
+  const larder::CompressionOptions from_config{.min_size = 100, .encode = true};
+  larder::Options<int, Doc> opts;
+  opts.background_cleanup = 0s;
+  opts.compression = from_config;
+  CHECK(opts.compression.encode);
+  CHECK(opts.compression.min_size == 100);
+  larder::Cache<int, Doc> c(std::move(opts));
+  c.put(1, Doc{json_like(3000), 1});
+  CHECK(c.stats().compressed == 1);
+  const larder::CompressionOptions back = c.options().compression;
+  CHECK(back.encode);
+
+  // A type without one: a constant `.encode = true` does not compile
+  // (tests/compile_fail/encode_without_codec.cpp); copying a plain CompressionOptions that says
+  // true is refused with the field's name, and false is accepted.
+  struct NoCodec {
+    std::string s;
+  };
+  larder::Options<int, NoCodec> none;
+  CHECK_THROWS_WITH(none.compression = from_config,
+                    Catch::Matchers::Contains("Options.compression.encode"));
+  CHECK_FALSE(none.compression.encode);
+  none.compression = larder::CompressionOptions{.min_size = 7};
+  CHECK(none.compression.min_size == 7);
+}

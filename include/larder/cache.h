@@ -761,7 +761,7 @@ class Cache {
   Payload prepare(V&& value) {
     Payload p;
     if constexpr (kFrames) {
-      const CompressionOptions& c = options_.compression;
+      const auto& c = options_.compression;
       if constexpr (kByteLike<V>) {
         const std::string_view bytes(reinterpret_cast<const char*>(value.data()),
                                      value.size() * sizeof(*value.data()));
@@ -775,7 +775,7 @@ class Cache {
     return p;
   }
   bool try_compress(std::string_view bytes, Payload& p) {
-    const CompressionOptions& c = options_.compression;
+    const auto& c = options_.compression;
     if (bytes.size() > c.max_value_size) {
       throw ValueTooLarge("larder: value of " + std::to_string(bytes.size()) +
                           " bytes exceeds Options.compression.max_value_size (" +

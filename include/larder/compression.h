@@ -1,6 +1,6 @@
 // larder/compression.h — zlib compression of values and the frame format for stored bytes.
 //
-// Options::compression (a CompressionOptions) makes a cache keep big values compressed: values
+// Options::compression (a BasicCompressionOptions) keeps big values compressed: values
 // whose bytes reach `min_size` are deflated with zlib at `level`, and kept compressed only when
 // that saves at least `min_saving` of their size; everything else is stored as it is. Values above
 // `max_value_size` are refused. Byte-like values (std::string, byte vectors) are compressed by
@@ -41,8 +41,55 @@
 
 namespace larder {
 
-/// Settings for value compression (Options::compression). Every field says its default.
-struct CompressionOptions {
+namespace detail {
+
+/// Never defined: a constant `.encode = true` for a value type without a larder::Codec calls it
+/// during constant evaluation, and the compiler's error names it.
+void compression_encode_needs_a_larder_Codec_for_this_value_type_specialize_larder_Codec_or_leave_encode_false();
+
+/// The type of Options<K, V>::compression.encode: converts to and from bool like a bool, except
+/// for a value type V without a larder::Codec, where only a constant `false` is accepted, so
+/// `.compression = {.encode = true}` on such a type fails to compile (there is no way to encode
+/// it) instead of being silently ignored.
+template <class V>
+class EncodeFlag {
+ public:
+  constexpr EncodeFlag() noexcept = default;
+  constexpr EncodeFlag(bool on) noexcept requires Encodable<V> : on_(on) {}
+  consteval EncodeFlag(bool on) noexcept requires(!Encodable<V>) : on_(on) {
+    if (on) {
+      compression_encode_needs_a_larder_Codec_for_this_value_type_specialize_larder_Codec_or_leave_encode_false();
+    }
+  }
+  constexpr operator bool() const noexcept { return on_; }
+
+  /// From a value known only at run time (a copy of a plain CompressionOptions): for a type
+  /// without a Codec, `true` throws larder::InvalidArgument naming the field.
+  static EncodeFlag from(bool on) {
+    EncodeFlag f;
+    if (on && !Encodable<V>) {
+      throw InvalidArgument(
+          "larder: Options.compression.encode = true needs a larder::Codec for the value type "
+          "(specialize larder::Codec<V>, see larder/codec.h, or leave encode false)");
+    }
+    f.on_ = on;
+    return f;
+  }
+
+ private:
+  bool on_ = false;
+};
+
+/// Throws larder::InvalidArgument naming the CompressionOptions field out of range.
+void validate_compression(int level, double min_saving, std::size_t max_value_size);
+
+}  // namespace detail
+
+/// Settings for value compression. Every field says its default. `CompressionOptions` (a plain
+/// bool `encode`) for frame functions and copies; Options<K, V>::compression is a
+/// `BasicCompressionOptions<detail::EncodeFlag<V>>`, the same fields, converting both ways.
+template <class Encode = bool>
+struct BasicCompressionOptions {
   /// Compress values whose bytes number at least this. Default 1024. Zero: never compress.
   std::size_t min_size = 1024;
   /// zlib level, 1 (fastest) to 9 (smallest). Default 1: on JSON-like values it keeps most of
@@ -55,12 +102,30 @@ struct CompressionOptions {
   /// frames declaring more). Default 10 MiB.
   std::size_t max_value_size = std::size_t{10} << 20;
   /// Also store values that are not byte-like through larder::Codec<V> (and compress them as
-  /// above); each get then decodes. Default false: such values are kept as objects.
-  bool encode = false;
+  /// above); each get then decodes. Default false: such values are kept as objects. On a value
+  /// type without a larder::Codec, `encode = true` does not compile (Options<K, V>) or throws
+  /// larder::InvalidArgument (a plain CompressionOptions copied into its Options).
+  Encode encode{};
 
   /// Throws larder::InvalidArgument naming the field out of range.
-  void validate() const;
+  void validate() const { detail::validate_compression(level, min_saving, max_value_size); }
+
+  /// The same settings with another `encode` type (e.g. a CompressionOptions into
+  /// Options<K, V>::compression, or back).
+  template <class To>
+  requires(!std::same_as<To, Encode>) operator BasicCompressionOptions<To>() const {
+    To flag{};
+    if constexpr (std::same_as<To, bool>) {
+      flag = static_cast<bool>(encode);
+    } else {
+      flag = To::from(static_cast<bool>(encode));
+    }
+    return {min_size, level, min_saving, max_value_size, flag};
+  }
 };
+
+/// Compression settings with a plain bool `encode` (see BasicCompressionOptions).
+using CompressionOptions = BasicCompressionOptions<>;
 
 /// Size of the frame header in bytes.
 inline constexpr std::size_t kFrameHeaderSize = 20;

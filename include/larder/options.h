@@ -146,9 +146,10 @@ struct Options {
   Duration background_cleanup = std::chrono::seconds(1);
   /// Compression of big values (compression.h): byte-like values (std::string, byte vectors) of
   /// 1 KiB or more are stored zlib-compressed when that saves 10%; values above 10 MiB are refused.
-  /// Other value types only with compression.encode = true. bytes() and max_bytes count what is
-  /// stored (compressed sizes).
-  CompressionOptions compression{};
+  /// Other value types only with compression.encode = true, which needs a larder::Codec<V> (on a
+  /// type without one it does not compile). bytes() and max_bytes count what is stored
+  /// (compressed sizes).
+  BasicCompressionOptions<detail::EncodeFlag<V>> compression{};
   /// Register this cache under `name` in this registry (larder::Registry::global() or your own;
   /// larder/registry.h) from construction to destruction. A taken or empty name throws
   /// larder::InvalidArgument. Default nullptr: not registered.
