@@ -1,16 +1,46 @@
 #!/usr/bin/env bash
-# Installs the Debian packages larder needs to build, test and benchmark — only those missing.
-# Idempotent; run as root or with sudo available.
+# Installs the Debian packages larder needs — only those missing. Idempotent; run as root or with
+# sudo available.
+#
+#   ./scripts/setup.sh                         everything: build, test, benchmark, examples (default)
+#   ./scripts/setup.sh --library               only what building the library needs: the compiler,
+#                                              CMake, Ninja, pkg-config, abseil, xxHash, zlib
+#   ./scripts/setup.sh --library --with-redis  the same plus hiredis, for the larder::redis component
 set -euo pipefail
 
-packages=(
-  cmake ninja-build g++ clang pkg-config clang-format libclang-rt-14-dev
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+
+mode=all
+with_redis=0
+for arg in "$@"; do
+  case "$arg" in
+    --library) mode=library ;;
+    --with-redis) with_redis=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "setup: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+library=(
+  cmake ninja-build g++ pkg-config
   libabsl-dev libxxhash-dev zlib1g-dev   # larder::larder
-  libhiredis-dev redis-server redis-tools # larder::redis, its tests, redis-benchmark
+)
+redis=(libhiredis-dev)                   # larder::redis
+everything=(
+  clang clang-format libclang-rt-14-dev  # thread-safety and fuzz builds, the format check
+  redis-server redis-tools               # the Redis tests' servers, redis-benchmark
   catch2                                 # tests
   libbenchmark-dev libtbb-dev libcuckoo-dev  # bench/ and its peers
-  libcpp-httplib-dev curl prometheus      # examples/http_service, its e2e test, promtool
+  libcpp-httplib-dev curl prometheus     # examples/http_service, its e2e test, promtool
+  git                                    # scripts/test-all.sh copies the tracked tree
 )
+
+packages=("${library[@]}")
+if [ "$mode" = all ]; then
+  packages+=("${redis[@]}" "${everything[@]}")
+elif [ "$with_redis" -eq 1 ]; then
+  packages+=("${redis[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
