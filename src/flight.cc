@@ -28,6 +28,11 @@ void FlightBase::lead_here() {
   leader_ = std::this_thread::get_id();
 }
 
+void FlightBase::finish() noexcept {
+  std::lock_guard<std::mutex> lock(registry().mu);
+  leader_ = std::thread::id();
+}
+
 void begin_wait(const FlightBase& target) {
   Registry& r = registry();
   const std::thread::id me = std::this_thread::get_id();
@@ -54,6 +59,12 @@ void end_wait() noexcept {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
   r.waiting_on.erase(std::this_thread::get_id());
+}
+
+bool is_waiting(std::thread::id t) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  return r.waiting_on.contains(t);
 }
 
 }  // namespace larder::detail

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -396,6 +398,83 @@ TEST_CASE("cached(cache, fn, key_fn): functions sharing one bounded cache", "[me
   CHECK(shared.size() == 2);
   CHECK(by_name("ada") == "user-ada");
   CHECK(calls == 4);
+}
+
+TEST_CASE("a completed load is no edge of the wait-for graph: no LoaderCycle without a cycle",
+          "[memoize][cycle][concurrency]") {
+  // B leads key b and, inside its loader, waits for key a, which A leads. A finishes a and at
+  // once asks for b: that is a plain wait (B will finish b), not a cycle. The old walk followed
+  // B's edge to a's flight, already complete but still naming A as its leader, and threw.
+  std::atomic<std::thread::id> b_thread{};
+  std::atomic<bool> a_leading{false};
+  std::function<int(int)> call;
+  auto f = larder::cached(
+      [&](int x) {
+        if (x % 2 == 1) return 10 * call(x - 1);  // b = a + 1: B's load waits for a
+        // A's load of a: returns once B is waiting for it.
+        a_leading = true;
+        REQUIRE(wait_until([&] {
+          const std::thread::id b = b_thread.load();
+          return b != std::thread::id() && larder::detail::is_waiting(b);
+        }));
+        return x;
+      },
+      {.background_cleanup = 0s});
+  call = [&](int x) { return f(x); };
+  int cycles = 0, wrong = 0;
+  for (int round = 0; round < 200; ++round) {
+    const int a = 2 * round, b = a + 1;
+    a_leading = false;
+    std::thread tb([&] {
+      b_thread = std::this_thread::get_id();
+      wait_until([&] { return a_leading.load(); });
+      (void)f(b);
+    });
+    int got = -1;
+    try {
+      (void)f(a);  // A leads a; its loader returns once B waits for it
+      got = f(b);  // at once: B's edge to a's (completed) flight must not count
+    } catch (const larder::LoaderCycle&) {
+      ++cycles;
+    }
+    tb.join();
+    b_thread = std::thread::id();
+    if (got != -1 && got != 10 * a) ++wrong;
+  }
+  CHECK(cycles == 0);
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("a memoized recursive function on several threads never sees a LoaderCycle",
+          "[memoize][cycle][concurrency]") {
+  // Strictly acyclic: f(n) calls f(n - 1) and f(n - 2). Six threads race over the same keys, so
+  // loads wait on loads that complete while others still walk the graph.
+  std::function<std::uint64_t(int)> call;
+  auto f =
+      larder::cached([&](int n) -> std::uint64_t { return n < 2 ? n : call(n - 1) + call(n - 2); },
+                     {.background_cleanup = 0s});
+  call = [&](int n) { return f(n); };
+  constexpr int kRounds = 200, kWorkers = 6;
+  std::atomic<int> cycles{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWorkers; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; ++r) {
+        const int n = 20 + (r * kWorkers + t) % 40;
+        try {
+          std::uint64_t a = 0, b = 1;  // fib(n), iteratively
+          for (int i = 0; i < n; ++i) b = std::exchange(a, b) + b;
+          if (f(n) != a) wrong.fetch_add(1);
+        } catch (const larder::LoaderCycle&) {
+          cycles.fetch_add(1);
+        }
+        if (r % 4 == 3) f.cache().clear();  // load the chain again
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(cycles.load() == 0);
+  CHECK(wrong.load() == 0);
 }
 
 TEST_CASE("Cache::get_or_load is single-flight and detects cycles", "[memoize][cache]") {

@@ -11,7 +11,10 @@
 // mutex. If the walk reaches the waiting thread itself, waiting would deadlock (a loader calling
 // back for its own key, directly or through other keys and threads), so LoaderCycle is thrown
 // instead. The thread that would close a cycle is the one that sees all of it, because every
-// registration happens under the same mutex. Only waits touch the registry; hits never do.
+// registration happens under the same mutex. A flight whose load has ended leads nobody (finish()
+// clears its leader before the result is published), so the walk never follows the edge of a
+// waiter that has not woken yet to the thread that completed its flight. Only waits and the end
+// of a load touch the registry; hits never do.
 #pragma once
 
 #include <exception>
@@ -31,6 +34,9 @@ class FlightBase {
       : leader_(led_by_caller ? std::this_thread::get_id() : std::thread::id()) {}
   /// Makes the calling thread the leader (a refresh task starting on an executor thread).
   void lead_here();
+  /// The load has ended (its result is about to be published): it leads nobody any more, so a
+  /// walk of the wait-for graph stops here (a waiter not yet woken still points at it).
+  void finish() noexcept;
 
  private:
   friend void begin_wait(const FlightBase& f);
@@ -41,6 +47,9 @@ class FlightBase {
 void begin_wait(const FlightBase& f);
 /// Undoes begin_wait.
 void end_wait() noexcept;
+/// Whether thread `t` is waiting on a flight now (between begin_wait and end_wait). For tests
+/// and diagnostics.
+bool is_waiting(std::thread::id t);
 
 template <class V>
 class Flight final : public FlightBase {
@@ -48,8 +57,14 @@ class Flight final : public FlightBase {
   explicit Flight(bool led_by_caller)
       : FlightBase(led_by_caller), future_(promise_.get_future().share()) {}
 
-  void set_value(const V& v) { promise_.set_value(v); }
-  void set_exception(std::exception_ptr e) { promise_.set_exception(std::move(e)); }
+  void set_value(const V& v) {
+    finish();
+    promise_.set_value(v);
+  }
+  void set_exception(std::exception_ptr e) {
+    finish();
+    promise_.set_exception(std::move(e));
+  }
 
   /// Waits for the leader's result: returns a copy of the value or rethrows its exception.
   /// Throws LoaderCycle instead of waiting when waiting would deadlock.
