@@ -26,6 +26,9 @@ struct Person {
 }  // namespace
 
 template <>
+inline constexpr bool larder::kBitwiseCodec<Point> = true;  // doubles and an int: any bytes
+
+template <>
 struct larder::Codec<Person> {
   static void encode(const Person& p, std::string& out) {
     larder::encode_to(static_cast<std::uint32_t>(p.name.size()), out);
@@ -89,6 +92,24 @@ TEST_CASE("Encodable says which types have a codec", "[codec]") {
   STATIC_REQUIRE(larder::Encodable<Person>);
   STATIC_REQUIRE(larder::Encodable<Point>);
   STATIC_REQUIRE_FALSE(larder::Encodable<NoCodec>);
+  struct Flagged {  // trivially copyable, but a bool member: not every byte pattern is valid
+    int n;
+    bool on;
+  };
+  STATIC_REQUIRE_FALSE(larder::Encodable<Flagged>);
   STATIC_REQUIRE(larder::kByteLike<std::vector<std::byte>>);
   STATIC_REQUIRE_FALSE(larder::kByteLike<Person>);
+}
+
+TEST_CASE("untrusted bytes never make an invalid bool", "[codec][decode]") {
+  // Bytes from a remote tier are untrusted: byte 2 is no bool (loading it is undefined
+  // behaviour, which UBSan reported in a TieredCache<K, bool>).
+  CHECK(larder::decode<bool>(std::string(1, '\0')).value() == false);
+  CHECK(larder::decode<bool>(std::string(1, '\1')).value() == true);
+  for (int b : {2, 0x7f, 0xff}) {
+    const auto r = larder::decode<bool>(std::string(1, static_cast<char>(b)));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == larder::ErrorCode::kInvalidValue);
+    CHECK_THAT(r.error().message, Catch::Matchers::Contains("a bool is byte 0 or 1"));
+  }
 }

@@ -3,8 +3,11 @@
 // Used to compress values in memory (Options::compression) and to store them in a byte-oriented
 // remote tier. Built in:
 //   * std::string, std::vector<std::byte | std::uint8_t | char>: the bytes themselves;
-//   * arithmetic types and enums: fixed width, little-endian;
-//   * other trivially copyable types: their object representation (same build, same platform).
+//   * arithmetic types and enums: fixed width, little-endian (a bool decodes only from 0 or 1);
+//   * trivially copyable types that opt in with larder::kBitwiseCodec<T> = true: their object
+//     representation (same build, same platform). Only for types every byte pattern of whose
+//     size is a valid value: decoding untrusted bytes into a bool, enum or pointer member could
+//     make an invalid object, which is undefined behaviour, so no type is opted in by default.
 // For your own type, specialize larder::Codec:
 //
 //   template <> struct larder::Codec<User> {
@@ -80,7 +83,17 @@ T byteswap_if_big_endian(T v) noexcept {
 }
 }  // namespace detail
 
-/// Arithmetic types and enums: sizeof(T) bytes, little-endian.
+/// Opts a trivially copyable type into the built-in bitwise codec (its object representation,
+/// sizeof(T) bytes). Say so only when every byte pattern of that size is a valid T: no bool, enum
+/// or pointer members. Default false.
+///
+///   template <> inline constexpr bool larder::kBitwiseCodec<Point> = true;  // doubles and ints
+template <class T>
+inline constexpr bool kBitwiseCodec = false;
+
+/// Arithmetic types and enums: sizeof(T) bytes, little-endian. A bool decodes from 0 or 1 only;
+/// an enum from any value of its underlying type (give an unscoped enum a fixed underlying type
+/// if its bytes may come from elsewhere).
 template <class T>
 requires(std::is_arithmetic_v<T> || std::is_enum_v<T>) struct Codec<T> {
   static void encode(const T& v, std::string& out) {
@@ -92,17 +105,27 @@ requires(std::is_arithmetic_v<T> || std::is_enum_v<T>) struct Codec<T> {
       return Error{ErrorCode::kInvalidValue, "larder: expected " + std::to_string(sizeof(T)) +
                                                  " bytes, got " + std::to_string(bytes.size())};
     }
-    T v;
-    std::memcpy(&v, bytes.data(), sizeof(T));
-    return detail::byteswap_if_big_endian(v);
+    if constexpr (std::same_as<T, bool>) {
+      const auto b = static_cast<unsigned char>(bytes[0]);
+      if (b > 1) {
+        return Error{ErrorCode::kInvalidValue,
+                     "larder: a bool is byte 0 or 1, got " + std::to_string(b)};
+      }
+      return b == 1;
+    } else {
+      T v;
+      std::memcpy(&v, bytes.data(), sizeof(T));
+      return detail::byteswap_if_big_endian(v);
+    }
   }
 };
 
-/// Other trivially copyable types: the object representation (not portable across platforms or
-/// builds; fine for one process's memory, think twice for a shared remote tier).
+/// Trivially copyable types opted in with kBitwiseCodec: the object representation (not
+/// portable across platforms or builds; fine for one process's memory, think twice for a shared
+/// remote tier).
 template <class T>
 requires(std::is_trivially_copyable_v<T> && !std::is_arithmetic_v<T> && !std::is_enum_v<T> &&
-         !kByteLike<T>) struct Codec<T> {
+         !kByteLike<T> && kBitwiseCodec<T>) struct Codec<T> {
   static void encode(const T& v, std::string& out) {
     out.append(reinterpret_cast<const char*>(&v), sizeof(T));
   }
@@ -125,7 +148,9 @@ void encode_to(const T& value, std::string& out) {
   static_assert(Encodable<T>,
                 "no larder::Codec<T> for this value type: specialize larder::Codec<T> with "
                 "static void encode(const T&, std::string&) and static larder::Result<T> "
-                "decode(std::string_view) (see larder/codec.h)");
+                "decode(std::string_view), or for a trivially copyable type whose every byte "
+                "pattern is valid, opt into the bitwise codec with "
+                "larder::kBitwiseCodec<T> = true (see larder/codec.h)");
   Codec<T>::encode(value, out);
 }
 
@@ -143,7 +168,9 @@ Result<T> decode(std::string_view bytes) {
   static_assert(Encodable<T>,
                 "no larder::Codec<T> for this value type: specialize larder::Codec<T> with "
                 "static void encode(const T&, std::string&) and static larder::Result<T> "
-                "decode(std::string_view) (see larder/codec.h)");
+                "decode(std::string_view), or for a trivially copyable type whose every byte "
+                "pattern is valid, opt into the bitwise codec with "
+                "larder::kBitwiseCodec<T> = true (see larder/codec.h)");
   return Codec<T>::decode(bytes);
 }
 
