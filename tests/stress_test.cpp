@@ -188,3 +188,40 @@ TEST_CASE("stress: concurrent puts into a full sharded cache keep the entry boun
   cache.clear();
   CHECK(cache.size() == 0);
 }
+
+TEST_CASE("stress: lock-free readers while a shard's slot storage grows", "[stress]") {
+  // One shard, unbounded: the writer's inserts add slot chunks and double the chunk directory
+  // again and again (256 slots a chunk) while readers look up keys they know are present. A
+  // reader reaches a slot through whichever directory it loads (slot_pool.h): that load must
+  // acquire what the writer published, or TSan reports a race on the directory's entries.
+  larder::Cache<std::uint64_t, std::uint64_t> c({.shards = 1, .background_cleanup = 0s});
+  constexpr std::uint64_t kInserts = 200'000;
+  std::atomic<std::uint64_t> published{0};  // keys [0, published) are in the cache
+  std::atomic<bool> stop{false};
+  std::vector<ThreadResult> results(2);
+  std::vector<std::thread> readers;
+  for (std::size_t r = 0; r < results.size(); ++r) {
+    readers.emplace_back([&, r] {
+      std::mt19937_64 rng(r);
+      while (!stop.load(std::memory_order_acquire)) {
+        const std::uint64_t n = published.load(std::memory_order_acquire);
+        if (n == 0) continue;
+        const std::uint64_t k = rng() % n;
+        const auto v = c.get(k);
+        ++results[r].gets;
+        if (!v || *v != k * 3) ++results[r].bad_values;
+      }
+    });
+  }
+  for (std::uint64_t k = 0; k < kInserts; ++k) {
+    c.put(k, k * 3);
+    published.store(k + 1, std::memory_order_release);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  for (const ThreadResult& r : results) {
+    CHECK(r.gets > 0);
+    CHECK(r.bad_values == 0);
+  }
+  CHECK(c.size() == kInserts);
+}

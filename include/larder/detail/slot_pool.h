@@ -183,9 +183,11 @@ class SlotPool {
     return wdir_[i >> kChunkBits]->slots[i & kMask];
   }
   /// Slot `i` for a reader without the shard lock, for an index found through the shard's
-  /// index: the chunk was linked into the directory before the index was published.
+  /// index: the chunk was linked into the directory before the index was published. Acquire:
+  /// pairs with the release store that published a new directory, so its entries (copied and
+  /// appended before it) are visible with it (a plain load on x86 and ARMv8's LDAPR).
   const SlotT& unlocked(std::uint32_t i) const noexcept {
-    return dir_.load(std::memory_order_relaxed)[i >> kChunkBits]->slots[i & kMask];
+    return dir_.load(std::memory_order_acquire)[i >> kChunkBits]->slots[i & kMask];
   }
   /// The writer-only links of slot `i` (shard lock held).
   Link& link(std::uint32_t i) noexcept { return wdir_[i >> kChunkBits]->links[i & kMask]; }
