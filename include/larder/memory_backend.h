@@ -10,11 +10,15 @@
 // same object, delivered synchronously on the publishing thread; two TieredCaches sharing one
 // MemoryBackend therefore stay coherent like two processes sharing a Redis.
 //
-// THREAD SAFETY. Every member may be called concurrently. A subscription handler must not
-// publish() on the same backend (it runs under the subscriber list's lock).
+// THREAD SAFETY. Every member may be called concurrently. Handlers run with no lock of the
+// backend held, so a handler may call into the backend and into the cache it serves (publish,
+// write through its own TieredCache). Destroying a Subscription waits for a delivery to it in
+// progress on another thread (not for one on its own thread: a handler may drop its own).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -90,19 +94,36 @@ class MemoryBackend final : public Backend {
 
   Result<void> publish(std::string_view message) override {
     Timer t(counters_);
-    std::lock_guard<std::mutex> lock(subscribers_->mu);
-    for (const auto& [id, h] : subscribers_->handlers) {
-      if (h.on_message) h.on_message(message);
+    Subscribers& subs = *subscribers_;
+    std::vector<std::shared_ptr<Handler>> to;
+    {
+      std::lock_guard<std::mutex> lock(subs.mu);
+      to = subs.handlers;
+      for (const auto& h : to) ++h->busy;
     }
+    for (const auto& h : to) {
+      t_delivering.push_back(h.get());
+      try {
+        if (h->handler.on_message) h->handler.on_message(message);
+      } catch (...) {
+        // A handler's failure is its own; the other subscribers still get the message.
+      }
+      t_delivering.pop_back();
+    }
+    {
+      std::lock_guard<std::mutex> lock(subs.mu);
+      for (const auto& h : to) --h->busy;
+    }
+    subs.idle.notify_all();
     return {};
   }
 
   std::unique_ptr<Subscription> subscribe(InvalidationHandler handler) override {
     auto sub = std::make_unique<Sub>(subscribers_);
+    sub->handler = std::make_shared<Handler>(handler);
     {
       std::lock_guard<std::mutex> lock(subscribers_->mu);
-      sub->id = ++subscribers_->next_id;
-      subscribers_->handlers.emplace_back(sub->id, handler);
+      subscribers_->handlers.push_back(sub->handler);
     }
     if (handler.on_state) handler.on_state(true);  // in process: always up
     return sub;
@@ -112,19 +133,28 @@ class MemoryBackend final : public Backend {
   Cache<std::string, std::string>& store() noexcept { return store_; }
 
  private:
+  struct Handler {
+    explicit Handler(InvalidationHandler h) : handler(std::move(h)) {}
+    InvalidationHandler handler;
+    int busy = 0;  // deliveries in progress (guarded by Subscribers::mu)
+  };
   struct Subscribers {
     std::mutex mu;
-    std::uint64_t next_id = 0;
-    std::vector<std::pair<std::uint64_t, InvalidationHandler>> handlers;
+    std::condition_variable idle;  // a delivery ended
+    std::vector<std::shared_ptr<Handler>> handlers;
   };
+  // The handlers this thread is delivering to now (publish() called from a handler nests).
+  static inline thread_local std::vector<const Handler*> t_delivering;
   struct Sub final : Subscription {
     explicit Sub(std::shared_ptr<Subscribers> s) : subs(std::move(s)) {}
     ~Sub() override {
-      std::lock_guard<std::mutex> lock(subs->mu);
-      std::erase_if(subs->handlers, [this](const auto& p) { return p.first == id; });
+      const auto mine = std::count(t_delivering.begin(), t_delivering.end(), handler.get());
+      std::unique_lock<std::mutex> lock(subs->mu);
+      std::erase(subs->handlers, handler);
+      subs->idle.wait(lock, [&] { return handler->busy == mine; });
     }
     std::shared_ptr<Subscribers> subs;
-    std::uint64_t id = 0;
+    std::shared_ptr<Handler> handler;
   };
   /// Records one operation's latency (and its error, if fail() was called) when it ends.
   class Timer {
