@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every test suite, in a fresh copy of the repository's tracked files (a clean
-# clone: no build trees, no untracked files, and no ../shared or anything else beside it):
+# clone: no build trees, no untracked files, and nothing beside it):
 #   1. the clang-format check;
 #   2. the README's Quick start command (scripts/setup.sh && cmake --workflow --preset quickstart);
 #   3. scripts/install.sh into a temporary prefix, with and without the Redis component, and the

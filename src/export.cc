@@ -222,6 +222,10 @@ std::string to_prometheus(const std::vector<CacheInfo>& caches) {
   single(out,
          {"larder_cache_decode_errors_total", "counter", "Stored bytes that failed to decode."},
          caches, [](S c) -> Opt { return number(c.stats.decode_errors); });
+  single(out,
+         {"larder_cache_uncacheable_total", "counter",
+          "Values returned without being stored: too heavy for the cache."},
+         caches, [](S c) -> Opt { return number(c.stats.uncacheable); });
   single(
       out,
       {"larder_cache_refreshes_total", "counter", "Background refreshes started (refresh-ahead)."},
@@ -273,6 +277,7 @@ std::string to_json(const std::vector<CacheInfo>& caches, const RegistrySummary&
     field("compressed", number(s.compressed));
     field("compression_ratio", number(s.compression_ratio()));
     field("decode_errors", number(s.decode_errors));
+    field("uncacheable", number(s.uncacheable));
     if (c.memo) {
       const MemoizeStats& m = *c.memo;
       out +=

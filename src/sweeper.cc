@@ -108,8 +108,11 @@ class SweeperImpl final : public Sweeper {
 }  // namespace
 
 Sweeper& Sweeper::instance() {
-  static SweeperImpl sweeper;
-  return sweeper;
+  // Never destroyed: a cache may be destroyed during static destruction, or on a thread that
+  // outlives main (a pool draining its queue), and its destructor calls remove(). The thread
+  // idles on its condition variable when no cache is registered and ends with the process.
+  static SweeperImpl* sweeper = new SweeperImpl;
+  return *sweeper;
 }
 
 }  // namespace larder::detail

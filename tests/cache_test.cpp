@@ -6,9 +6,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include "larder/memoize.h"
 
 // Checks both the exception type and its message (Catch2 v2 matches messages with
 // CHECK_THROWS_WITH only); `expr` throws before changing anything, so running it twice is fine.
@@ -656,4 +659,131 @@ TEST_CASE("on the default clock a put's write time reads the steady clock only f
   CHECK(r1.age <= elapsed + 1s);  // early stamp: overstated by the lag at most
   CHECK(r2.age >= larder::Duration{0});
   CHECK(r2.age <= elapsed);
+}
+
+TEST_CASE("a write that lands while a load of its key runs keeps the load's result out",
+          "[cache][load]") {
+  // The loader read the old row; meanwhile the row changed and the writer erased (or put) the
+  // key. The load's callers still get what it loaded, but it is not stored over the write.
+  auto clock = std::make_shared<larder::ManualClock>();
+  StrCache c({.clock = clock, .background_cleanup = 0s});
+  const std::string write =
+      GENERATE(as<std::string>{}, "erase", "erase_prefix", "clear", "put", "put_if_absent");
+  INFO("write: " << write);
+  const std::string got = c.get_or_load("k", [&] {
+    if (write == "erase") c.erase("k");
+    if (write == "erase_prefix") c.erase_prefix("k");
+    if (write == "clear") c.clear();
+    if (write == "put") c.put("k", "new");
+    if (write == "put_if_absent") c.put_if_absent("k", "new");
+    return std::string("old row");
+  });
+  CHECK(got == "old row");
+  const bool put = write.starts_with("put");
+  CHECK(c.peek("k") == (put ? std::optional<std::string>("new") : std::nullopt));
+  // The next load is not affected.
+  CHECK(c.get_or_load("j", [] { return std::string("fresh"); }) == "fresh");
+  CHECK(c.peek("j") == "fresh");
+}
+
+TEST_CASE("a lock-free put over an entry being reloaded keeps the put's value", "[cache][load]") {
+  // A refresh-ahead reload starts while its entry is live; an in-place value's put takes no lock
+  // and moves only the entry's version. The reload must not store its result over that put.
+  auto clock = std::make_shared<larder::ManualClock>();
+  IntCache c({.clock = clock, .background_cleanup = 0s});
+  int calls = 0;
+  auto f = larder::cached(
+      c,
+      [&](std::uint64_t k) -> std::uint64_t {
+        if (++calls == 2) c.put(k, 99);  // lands while the reload runs
+        return 10 + calls;
+      },
+      [](std::uint64_t k) { return k; },
+      {.ttl = 10s, .refresh_after = 5s, .executor = std::make_shared<larder::InlineExecutor>()});
+  CHECK(f(1) == 11u);
+  clock->advance(6s);
+  CHECK(f(1) == 11u);  // a hit; the reload runs inline (fn puts 99, returns 12)
+  CHECK(calls == 2);
+  CHECK(c.peek(1) == 99u);
+}
+
+TEST_CASE("stats do not depend on the put path: an expired entry is expired, then inserted",
+          "[cache][stats][ttl]") {
+  // A lock-free in-place put (plain cache) and a locked one (a listener turns lock-free puts
+  // off) over the same expired, not yet reclaimed entry must count the same.
+  auto clock = std::make_shared<larder::ManualClock>();
+  int removals = 0;
+  IntCache plain({.clock = clock, .background_cleanup = 0s});
+  IntCache locked(
+      {.clock = clock,
+       .on_removal = [&](const std::uint64_t&, const std::uint64_t&, RemovalCause) { ++removals; },
+       .background_cleanup = 0s});
+  for (IntCache* c : {&plain, &locked}) {
+    c->put(1, 1, {.ttl = 1s});
+    c->put(2, 2, {.ttl = 1s});
+  }
+  clock->advance(2s);
+  for (IntCache* c : {&plain, &locked}) {
+    c->put(1, 5, {.ttl = 10s});  // later deadline, no tag: the lock-free path would take it
+    c->put(2, 6);                // no TTL
+  }
+  for (IntCache* c : {&plain, &locked}) {
+    const larder::Stats s = c->stats();
+    CHECK(s.puts == 4);
+    CHECK(s.updates == 0);
+    CHECK(s.expirations == 2);
+    CHECK(c->get(1) == 5u);
+    CHECK(c->get(2) == 6u);
+  }
+  CHECK(removals == 2);
+}
+
+TEST_CASE("max_bytes above INT64_MAX is refused, not turned into a one-entry cache",
+          "[cache][bytes][errors]") {
+  // SIZE_MAX meant as "unbounded" became -1 in the bounds check: every put evicted the rest.
+  CHECK_THROWS_TYPE_WITH(IntCache({.max_bytes = SIZE_MAX}), larder::InvalidArgument,
+                         Catch::Matchers::Contains("Options.max_bytes") &&
+                             Catch::Matchers::Contains("use 0 for unbounded"));
+  IntCache big({.max_bytes = IntCache::Options::kMaxBytes, .background_cleanup = 0s});
+  for (std::uint64_t k = 0; k < 100; ++k) big.put(k, k);
+  CHECK(big.size() == 100);
+}
+
+TEST_CASE("a clock whose readings are before its epoch still expires entries",
+          "[cache][ttl][clock]") {
+  // time_since_epoch() < 0: the saturating deadline arithmetic overflowed (UBSan) and the entry
+  // never expired.
+  auto clock = std::make_shared<larder::ManualClock>(larder::TimePoint{} - 1h);
+  IntCache c({.clock = clock, .background_cleanup = 0s});
+  c.put(1, 1, {.ttl = 1s});
+  c.put(2, 2, {.ttl = 2h});  // a deadline past the epoch
+  CHECK(c.lookup(1).ttl == 1s);
+  clock->advance(999ms);
+  CHECK(c.get(1) == 1u);
+  clock->advance(1ms);
+  CHECK(!c.get(1));
+  clock->advance(2h);
+  CHECK(!c.get(2));
+}
+
+TEST_CASE("TTLs the clock cannot represent are refused, and kMaxTtl reads back as put",
+          "[cache][ttl][errors]") {
+  // A finite TTL near Duration::max() saturated and lookup().ttl then said kNoExpiry.
+  IntCache c({.background_cleanup = 0s});
+  CHECK_THROWS_TYPE_WITH(c.put(1, 1, {.ttl = larder::kNoExpiry - 1ns}), larder::InvalidArgument,
+                         Catch::Matchers::Contains("PutOptions.ttl must be at most"));
+  CHECK_THROWS_TYPE_WITH(c.put(1, 1, {.ttl = larder::kMaxTtl + 1ns}), larder::InvalidArgument,
+                         Catch::Matchers::Contains("kMaxTtl"));
+  CHECK(!c.contains(1));
+  c.put(1, 1, {.ttl = larder::kMaxTtl});
+  CHECK(c.lookup(1).ttl == larder::kMaxTtl);
+  c.put(2, 2, {.ttl = larder::kNoExpiry});
+  CHECK(c.lookup(2).ttl == larder::kNoExpiry);
+  CHECK_THROWS_WITH(IntCache({.default_ttl = larder::kMaxTtl * 2}),
+                    Catch::Matchers::Contains("Options.default_ttl"));
+  CHECK_THROWS_WITH(IntCache({.expire_after_access = larder::kNoExpiry}),
+                    Catch::Matchers::Contains("Options.expire_after_access"));
+  CHECK_THROWS_WITH(
+      larder::cached([](int x) { return x; }, {.ttl = larder::kMaxTtl, .stale_if_error = 1s}),
+      Catch::Matchers::Contains("MemoizeOptions.ttl + stale_if_error"));
 }

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <functional>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -111,15 +113,25 @@ TEST_CASE("TieredCache: writes go through, and other caches drop their copy", "[
 
 namespace {
 /// A MemoryBackend seen through a hook that runs once, right after the next get() has read its
-/// value: to put an invalidation between an L2 read and the L1 fill it leads to.
+/// value: to put an invalidation between an L2 read and the L1 fill it leads to. With `pause`
+/// set, every get() also yields the thread a varying number of times after its read, which
+/// widens the window between an L2 read and its fill for the threads racing it (then after_get
+/// must stay empty: it is for one thread).
 class ReadHook final : public larder::Backend {
  public:
   explicit ReadHook(std::shared_ptr<MemoryBackend> in) : in_(std::move(in)) {}
   std::function<void()> after_get;
+  std::atomic<bool> pause{false};
 
   larder::Result<std::optional<larder::BackendEntry>> get(std::string_view k) override {
     auto r = in_->get(k);
-    if (auto f = std::exchange(after_get, nullptr)) f();
+    if (pause.load(std::memory_order_relaxed)) {
+      for (unsigned n = reads_.fetch_add(1, std::memory_order_relaxed) % 64; n > 0; --n) {
+        std::this_thread::yield();
+      }
+    } else if (auto f = std::exchange(after_get, nullptr)) {
+      f();
+    }
     return r;
   }
   larder::Result<std::vector<std::optional<larder::BackendEntry>>> get_many(
@@ -147,6 +159,7 @@ class ReadHook final : public larder::Backend {
 
  private:
   std::shared_ptr<MemoryBackend> in_;
+  std::atomic<unsigned> reads_{0};
 };
 }  // namespace
 
@@ -168,6 +181,98 @@ TEST_CASE("TieredCache: an L2 read overtaken by an invalidation is not kept in L
   CHECK(reader.get("k") == "v2");
   CHECK(reader.l1().contains("k"));
   CHECK(reader.stats().fills_dropped == 1);
+}
+
+TEST_CASE("TieredCache: a fill that raced this cache's own write does not outlive it", "[tiered]") {
+  // The read of L2 happens before the write (the hook runs the write between the L2 read and the
+  // L1 fill, on the reading thread); once the write has returned, no read may see the older v1.
+  World w;
+  auto hooked = std::make_shared<ReadHook>(w.l2);
+  TieredCache<std::string, std::string> t(w.l1(), hooked);
+  t.put("k", "v1");
+  t.l1().clear();  // L1 empty, L2 holds v1
+
+  const auto [write, expected] =
+      GENERATE(table<std::string, std::optional<std::string>>({{"put", "v2"},
+                                                               {"erase", std::nullopt},
+                                                               {"erase_prefix", std::nullopt},
+                                                               {"clear", std::nullopt}}));
+  const std::string read = GENERATE(as<std::string>{}, "get", "get_or_load", "cached");
+  INFO(read << " racing " << write);
+  hooked->after_get = [&, write = write] {
+    if (write == "put") t.put("k", "v2");
+    if (write == "erase") t.erase("k");
+    if (write == "erase_prefix") t.erase_prefix("k");
+    if (write == "clear") t.clear();
+  };
+  int loads = 0;
+  auto memo = larder::cached(
+      t, [&](const std::string&) { return ++loads, std::string("loaded"); },
+      [](const std::string& id) { return id; });
+  std::optional<std::string> got;
+  if (read == "get") got = t.get("k");
+  if (read == "get_or_load") got = t.get_or_load("k", [] { return std::string("loaded"); });
+  if (read == "cached") got = memo("k");
+  CHECK(got == "v1");  // what L2 held when read: the read and the write overlapped
+  CHECK(t.l1().peek("k") != "v1");
+  CHECK(t.get("k") == expected);
+  CHECK(t.l1().peek("k") == expected);
+  CHECK(loads == 0);
+}
+
+TEST_CASE("TieredCache: reads return values L1 cannot hold, uncached, and do not throw",
+          "[tiered]") {
+  World w;
+  TieredCache<std::string, std::string> writer(w.l1(), w.l2);
+  auto small = w.l1();
+  small.max_bytes = 64;  // the reader's L1 holds nothing heavier than 64 bytes
+  TieredCache<std::string, std::string> reader(small, w.l2);
+  const std::string big(200, 'x');
+  writer.put("big", big);
+
+  CHECK(reader.get("big") == big);
+  CHECK(!reader.l1().contains("big"));
+  CHECK(reader.get_or_load("big", [] { return std::string("loaded"); }) == big);
+  int loads = 0;
+  auto memo = larder::cached(
+      reader, [&](const std::string&) { return ++loads, big; },
+      [](const std::string& id) { return "m:" + id; });
+  CHECK(memo("1") == big);  // loaded, written to L2, too heavy for L1
+  CHECK(loads == 1);
+  CHECK(!reader.l1().contains("m:1"));
+  CHECK(w.l2->get("m:1")->has_value());
+  CHECK(reader.stats().l1.uncacheable == 3);
+
+  SECTION("a plain Cache's get_or_load returns such a value too") {
+    larder::Cache<std::string, std::string> c({.max_bytes = 64, .background_cleanup = 0s});
+    CHECK(c.get_or_load("k", [&] { return big; }) == big);
+    CHECK(!c.contains("k"));
+    CHECK(c.stats().uncacheable == 1);
+    CHECK_THROWS_AS(c.put("k", big), larder::ValueTooLarge);  // a write still refuses it
+  }
+}
+
+TEST_CASE("TieredCache: an L1 listener may write through its own cache on an invalidation",
+          "[tiered][cycle]") {
+  // Re-warming a key when another cache invalidates it: the listener runs inside the delivery
+  // of the other cache's message and publishes one of its own. (It deadlocked on MemoryBackend,
+  // which delivered under its subscriber lock.)
+  World w;
+  TieredCache<std::string, std::string>* self = nullptr;
+  int rewarmed = 0;
+  auto o = w.l1();
+  o.on_removal = [&](const std::string& k, const std::string&, larder::RemovalCause c) {
+    if (c == larder::RemovalCause::kExplicit && k == "warm" && rewarmed++ == 0) {
+      self->put("warm", "rewarmed");
+    }
+  };
+  TieredCache<std::string, std::string> a(o, w.l2), b(w.l1(), w.l2);
+  self = &a;
+  a.put("warm", "v1");
+  b.put("warm", "v2");  // a's L1 drops v1; its listener writes "rewarmed" through both tiers
+  CHECK(rewarmed == 1);
+  CHECK(a.l1().peek("warm") == "rewarmed");
+  CHECK(b.get("warm") == "rewarmed");  // b's copy was invalidated by a's re-warming write
 }
 
 TEST_CASE("TieredCache: undecodable L2 bytes read as a miss plus a decode error", "[tiered]") {
@@ -364,4 +469,46 @@ TEST_CASE("BreakerOptions: invalid values are named", "[breaker]") {
                     Catch::Contains("BreakerOptions.min_calls"));
   CHECK_THROWS_WITH(larder::CircuitBreaker({.open_for = 0s}),
                     Catch::Contains("BreakerOptions.open_for"));
+}
+
+TEST_CASE("TieredCache: its own writes against its own fills, on several threads",
+          "[tiered][stress]") {
+  // One writer puts 1, 2, 3, ... (then erases); readers fill L1 from L2 through a backend that
+  // pauses after each read. A read that starts after put(n) returned must see n or later, and
+  // once the writer is done (its erase returned), the key is gone from both tiers.
+  World w;
+  auto slow = std::make_shared<ReadHook>(w.l2);
+  slow->pause = true;
+  TieredCache<std::string, std::string> t(w.l1(), slow);
+  constexpr int kWrites = 3000;
+  std::atomic<int> done{0};  // the last put that returned
+  std::atomic<bool> stop{false};
+  std::atomic<int> older{0}, reads{0};
+  auto reader = [&](int kind) {
+    while (!stop.load()) {
+      const int floor = done.load();
+      std::optional<std::string> v;
+      if (kind == 0) v = t.get("k");
+      if (kind == 1) v = t.get_or_load("k", [&] { return std::to_string(done.load()); });
+      reads.fetch_add(1);
+      if (floor > 0 && (!v || std::stoi(*v) < floor)) older.fetch_add(1);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) threads.emplace_back(reader, i % 2);
+  for (int n = 1; n <= kWrites; ++n) {
+    t.put("k", std::to_string(n));
+    done.store(n);
+    if (n % 3 == 0) t.l1().erase("k");  // make the readers fill again
+  }
+  stop = true;
+  for (auto& th : threads) th.join();
+  CHECK(older.load() == 0);
+  CHECK(reads.load() > 0);
+  CHECK(t.get("k") == std::to_string(kWrites));
+  t.erase("k");
+  CHECK(!t.get("k"));
+  CHECK(!t.l1().contains("k"));
+  INFO("fills dropped: " << t.stats().fills_dropped);
+  CHECK(t.stats().l2_errors == 0);
 }

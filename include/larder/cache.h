@@ -67,7 +67,8 @@
 // lock (detail/seqlock.h): there is nothing to destroy.
 //
 // ERRORS. A zero or negative TTL throws larder::InvalidArgument; a value heavier than max_bytes
-// throws larder::ValueTooLarge. The cache is unchanged when an operation throws.
+// throws larder::ValueTooLarge. The cache is unchanged when an operation throws. The Hash must
+// not throw (an exception from it calls std::terminate; see the class comment).
 #pragma once
 
 #include <algorithm>
@@ -148,7 +149,10 @@ class TieredCache;
 /// A thread-safe, sharded cache with per-entry TTL, LRU eviction by entry count and/or weight,
 /// tags, and statistics. See the file comment for thread safety, expiry and listener timing.
 ///
-/// K: copyable (or movable) and hashable via larder::Hash<K> (or the `Hash` argument).
+/// K: copyable (or movable) and hashable via larder::Hash<K> (or the `Hash` argument). Hashing
+/// must not throw: it runs on paths that cannot undo a half-done operation, and an exception
+/// from it ends the program (std::terminate). A Hash whose call operator is noexcept says so to
+/// the compiler; one that allocates (formatting a key, say) should catch inside.
 /// V: copy-constructible (reads return copies).
 /// Not copyable or movable (the background sweeper refers to it); hold it in a unique_ptr to move.
 template <class K, class V, class Hash = larder::Hash<K>, class Eq = std::equal_to<K>>
@@ -308,7 +312,9 @@ class Cache {
     return load_single_flight(key, any, loader, options_for);
   }
 
-  /// Removes `key`; returns whether a live entry was removed (listener: kExplicit).
+  /// Removes `key`; returns whether a live entry was removed (listener: kExplicit). A load of
+  /// `key` in flight (get_or_load, a memoized call) then returns its result to its callers
+  /// without storing it: the erase is not undone by a load that began before it.
   bool erase(key_view key) {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
@@ -317,6 +323,7 @@ class Cache {
     bool removed = false;
     {
       typename ShardT::Lock lock(s);
+      s.invalidate_flight({key, h});  // a load of this key in flight stores nothing
       const std::uint32_t i = s.find_live({key, h}, now, batch_ptr(batch));
       if (i != detail::kNil) {
         s.remove(i, RemovalCause::kExplicit, batch_ptr(batch));
@@ -341,17 +348,20 @@ class Cache {
       }
       return static_cast<bool>(pred(key, e.value()));
     };
-    return erase_matching(matches);
+    auto no_loads = [](const K&) { return false; };  // a load in flight has no value to test
+    return erase_matching(matches, no_loads);
   }
 
   /// Removes every live entry whose key starts with `prefix`; returns how many. String-like keys
-  /// only. O(entries); looks at keys only (compressed values are not decompressed).
+  /// only. O(entries); looks at keys only (compressed values are not decompressed). Loads of such
+  /// keys in flight store nothing (see erase()).
   std::size_t erase_prefix(
       std::string_view prefix) requires std::convertible_to<const K&, std::string_view> {
-    auto matches = [prefix](const K& key, const auto&) {
+    auto has_prefix = [prefix](const K& key) {
       return std::string_view(key).substr(0, prefix.size()) == prefix;
     };
-    return erase_matching(matches);
+    auto matches = [&](const K& key, const auto&) { return has_prefix(key); };
+    return erase_matching(matches, has_prefix);
   }
 
   /// Removes every entry put with `tag` among its PutOptions::tags; returns how many.
@@ -369,12 +379,14 @@ class Cache {
     return n;
   }
 
-  /// Removes every entry (listener: kExplicit for each; counted as explicit removals).
+  /// Removes every entry (listener: kExplicit for each; counted as explicit removals). Loads in
+  /// flight store nothing (see erase()).
   void clear() {
     for (ShardT& s : shards_) {
       Batch batch;
       {
         typename ShardT::Lock lock(s);
+        s.invalidate_flights([](const K&) { return true; });
         s.remove_all(batch_ptr(batch));
       }
       notify(batch);
@@ -435,6 +447,7 @@ class Cache {
     st.bytes_before_compression = compression_.bytes_before.load(std::memory_order_relaxed);
     st.bytes_after_compression = compression_.bytes_after.load(std::memory_order_relaxed);
     st.decode_errors = compression_.decode_errors.load(std::memory_order_relaxed);
+    st.uncacheable = uncacheable_.load(std::memory_order_relaxed);
     st.size = size();
     st.bytes = bytes();
     st.capacity = options_.max_entries;
@@ -449,6 +462,7 @@ class Cache {
     }
     reads_.reset();
     listener_errors_.store(0, std::memory_order_relaxed);
+    uncacheable_.store(0, std::memory_order_relaxed);
     compression_.reset();
   }
 
@@ -567,13 +581,31 @@ class Cache {
     s.inspect({key, h}, now, f);
   }
 
-  /// put/put_if_absent; `retire` (a load's flight) is forgotten in the same critical section.
-  bool store(K&& key, V&& value, PutOptions&& opts, bool only_if_absent,
-             const FlightT* retire = nullptr) {
+  /// A value made ready for a put: what the slot will hold and its weight, checked.
+  struct Prepared {
+    Payload payload;
+    std::size_t weight;
+  };
+  /// Everything a put can refuse, before anything changes: throws InvalidArgument for bad
+  /// `opts`, ValueTooLarge for a value over max_bytes or compression.max_value_size.
+  Prepared prepare_put(const K& key, V&& value, const PutOptions& opts) {
     opts.validate();
     Payload payload = prepare(std::move(value));
     const std::size_t weight = entry_weight(key, payload);
     check_weight(weight);
+    return {std::move(payload), weight};
+  }
+
+  /// put/put_if_absent; `retire` (a load's flight) is forgotten in the same critical section.
+  bool store(K&& key, V&& value, PutOptions&& opts, bool only_if_absent,
+             const FlightT* retire = nullptr) {
+    Prepared p = prepare_put(key, std::move(value), opts);
+    return store_prepared(std::move(key), std::move(p), std::move(opts), only_if_absent, retire);
+  }
+  bool store_prepared(K&& key, Prepared&& prepared, PutOptions&& opts, bool only_if_absent,
+                      const FlightT* retire = nullptr) {
+    Payload& payload = prepared.payload;
+    const std::size_t weight = prepared.weight;
     const std::uint64_t h = hash_of(key);
     const std::size_t home = shard_index(h);
     ShardT& s = shards_[home];
@@ -582,7 +614,7 @@ class Cache {
     detail::Absence absent;
     if constexpr (detail::kInPlace<V>) {
       if (lock_free_puts_ && !only_if_absent && !retire && opts.tags.empty()) {
-        const auto r = s.update_unlocked({key, h}, *payload.value, meta, [&](const K& stored) {
+        const auto r = s.update_unlocked({key, h}, *payload.value, meta, now, [&](const K& stored) {
           return dynamic_size(stored) == dynamic_size(key);
         });
         if (r.slot != detail::kNil) {
@@ -598,7 +630,12 @@ class Cache {
     bool stored = false, still_over = false, grew = false;
     {
       typename ShardT::Lock lock(s);
-      if (retire) s.remove_flight(retire);
+      if (retire) {
+        // A load's result: not over a write that landed while it loaded (flight.h).
+        const bool superseded = retire->stale() || s.entry_stamp({key, h}) != retire->stamp();
+        s.remove_flight(retire);
+        if (superseded) return false;
+      }
       std::uint32_t i = detail::kNil;
       {
         // The put changes the shared totals once, by its net (nothing, for a put into a full
@@ -631,15 +668,17 @@ class Cache {
     return stored;
   }
 
-  /// erase_if / erase_prefix: removes, shard by shard, the entries matches(key, slot) selects.
-  template <class Matches>
-  std::size_t erase_matching(Matches& matches) {
+  /// erase_if / erase_prefix: removes, shard by shard, the entries matches(key, slot) selects,
+  /// and marks the loads in flight of keys stale_loads(key) selects stale.
+  template <class Matches, class StaleLoads>
+  std::size_t erase_matching(Matches& matches, StaleLoads& stale_loads) {
     std::size_t n = 0;
     for (ShardT& s : shards_) {
       detail::LazyNow now(clock_);
       Batch batch;
       try {
         typename ShardT::Lock lock(s);
+        s.invalidate_flights(stale_loads);
         n += s.remove_if(matches, now, batch_ptr(batch));
       } catch (...) {
         notify(batch);  // what was removed before a predicate threw is still reported
@@ -677,6 +716,7 @@ class Cache {
         a.flight = s.find_flight(probe);
         if (!a.flight) {
           a.flight = std::make_shared<FlightT>(led_by_caller);
+          a.flight->set_stamp(s.entry_stamp(probe));
           s.add_flight(K(key), a.flight);
           a.lead = true;
         }
@@ -697,7 +737,13 @@ class Cache {
       v.emplace(load());
       std::optional<PutOptions> o = options_for(std::as_const(*v));
       if (o) {
-        store(K(key), V(*v), std::move(*o), /*only_if_absent=*/false, f.get());
+        try {
+          store(K(key), V(*v), std::move(*o), /*only_if_absent=*/false, f.get());
+        } catch (const ValueTooLarge&) {
+          // Too heavy to keep: the callers still get it (reads do not throw for it).
+          retire_flight(key, f.get());
+          uncacheable_.fetch_add(1, std::memory_order_relaxed);
+        }
       } else {
         retire_flight(key, f.get());
       }
@@ -710,8 +756,10 @@ class Cache {
     return *std::move(v);
   }
 
-  template <class Accept, class Load, class OptionsFor>
-  V load_single_flight(key_view key, Accept& accept, Load& load, OptionsFor& options_for) {
+  /// An acceptable entry's value, else the result of the load in flight, else lead(flight)
+  /// for a new flight the caller leads.
+  template <class Accept, class Lead>
+  V single_flight(key_view key, Accept& accept, Lead&& lead) {
     Acquired a = acquire(key, accept, /*led_by_caller=*/true);
     if (a.value) {
       if (std::optional<V> v = materialize(std::move(*a.value))) return *std::move(v);
@@ -719,8 +767,30 @@ class Cache {
       a = acquire(key, kNothingAcceptable, /*led_by_caller=*/true);
     }
     if (!a.lead) return a.flight->wait();
-    return lead_flight(key, a.flight, load, options_for);
+    return lead(a.flight);
   }
+  template <class Accept, class Load, class OptionsFor>
+  V load_single_flight(key_view key, Accept& accept, Load& load, OptionsFor& options_for) {
+    return single_flight(key, accept, [&](const std::shared_ptr<FlightT>& f) {
+      return lead_flight(key, f, load, options_for);
+    });
+  }
+  /// Marks the loads of `key` in flight stale (flight.h): a write of the key is about to land.
+  void invalidate_loads(key_view key) {
+    const std::uint64_t h = hash_of(key);
+    ShardT& s = shard_for(h);
+    detail::MutexLock lock(s.mu);
+    s.invalidate_flight({key, h});
+  }
+  /// Whether the load of flight `f` (for `key`, still in flight) may no longer store its result.
+  bool superseded(key_view key, const FlightT* f) {
+    const std::uint64_t h = hash_of(key);
+    ShardT& s = shard_for(h);
+    detail::MutexLock lock(s.mu);
+    return f->stale() || s.entry_stamp({key, h}) != f->stamp();
+  }
+  /// Counts a value returned without being stored (Stats::uncacheable).
+  void count_uncacheable() noexcept { uncacheable_.fetch_add(1, std::memory_order_relaxed); }
 
   void retire_flight(key_view key, const FlightT* f) {
     ShardT& s = shard_for(hash_of(key));
@@ -906,6 +976,7 @@ class Cache {
   detail::ReadCounters reads_;
   detail::FixedArray<ShardT> shards_;  // side by side: shard_for is arithmetic, not a load
   std::atomic<std::uint64_t> listener_errors_{0};
+  std::atomic<std::uint64_t> uncacheable_{0};
   mutable CompressionCounters compression_;
   detail::Sweeper::Id sweeper_id_ = 0;
   Registry::Id registry_id_ = 0;

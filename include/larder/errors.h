@@ -2,6 +2,8 @@
 //
 // larder throws only for caller errors it can name precisely; every message names the field or
 // the limit involved and the offending value. When an operation throws, the cache is unchanged.
+// (A user-supplied Hash must not throw: larder hashes on noexcept paths, so an exception from it
+// ends the program. See larder::Cache.)
 #pragma once
 
 #include <stdexcept>
@@ -31,6 +33,13 @@ class ValueTooLarge : public std::length_error {
 class LoaderCycle : public std::logic_error {
  public:
   using std::logic_error::logic_error;
+};
+
+/// A refresh-ahead reload that was queued when the last copy of its memoized function went away,
+/// and so never ran: what a caller waiting for that reload (another user of a shared cache) gets.
+class Cancelled : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 /// A remote-tier failure, thrown only by a TieredCache in strict mode (TieredOptions::strict);

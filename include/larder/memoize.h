@@ -34,21 +34,30 @@
 // * Re-entrancy: fn calling the same memoized function for the same key, directly or through
 //   other keys (even on other threads), throws larder::LoaderCycle instead of deadlocking.
 //
-// THREAD SAFETY. Every member may be called concurrently. The callable keeps its state alive while
-// a refresh it scheduled is still queued or running; a Cache passed in by reference must outlive
-// the callable and its refreshes.
+// LIFETIME. Copies share one state. When the last copy goes, refreshes it queued that have not
+// started are cancelled (a caller waiting for one gets larder::Cancelled), the destructor waits
+// for a refresh that is running (bounded by fn), and then the state (and the owned cache) is
+// destroyed on that thread: nothing of the memoizer runs after its last copy, so what fn
+// captured by reference may go right after it. fn must not destroy the last copy of its own
+// memoized function. A Cache passed in by reference must outlive the callable.
+//
+// THREAD SAFETY. Every member may be called concurrently.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "larder/cache.h"
 #include "larder/detail/striped_counter.h"
@@ -103,6 +112,17 @@ struct MemoizeOptions {
     non_negative("refresh_after", refresh_after);
     non_negative("stale_if_error", stale_if_error);
     non_negative("background_cleanup", background_cleanup);
+    // Results are stored with TTL ttl (or negative_ttl) + stale_if_error.
+    auto stored = [&](const char* field, Duration d) {
+      if (d > kMaxTtl || stale_if_error > kMaxTtl || d + stale_if_error > kMaxTtl) {
+        throw InvalidArgument(std::string("larder: MemoizeOptions.") + field +
+                              " + stale_if_error must be " + detail::ttl_limit_text() + " (got " +
+                              detail::format_duration(d) + " + " +
+                              detail::format_duration(stale_if_error) + ")");
+      }
+    };
+    stored("ttl", ttl);
+    stored("negative_ttl", negative_ttl);
     if (refresh_after.count() > 0 && ttl.count() > 0 && refresh_after >= ttl) {
       throw InvalidArgument("larder: MemoizeOptions.refresh_after (" +
                             detail::format_duration(refresh_after) +
@@ -198,7 +218,7 @@ Stats local_stats(const C& c) {
 
 /// The state shared by the copies of one memoized function.
 template <class CacheT, class... Args>
-class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>> {
+class MemoState {
  public:
   using K = typename CacheT::key_type;
   using V = typename CacheT::mapped_type;
@@ -229,6 +249,33 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
   }
   MemoState(const MemoState&) = delete;
   MemoState& operator=(const MemoState&) = delete;
+
+  /// What the last copy of the memoized function runs before the state goes (the shared_ptr's
+  /// deleter, see make()): cancels the refreshes still queued and waits for a running one.
+  void close() {
+    std::vector<std::shared_ptr<Pending>> cancelled;
+    {
+      std::unique_lock<std::mutex> lock(tasks_->mu);
+      tasks_->closed = true;
+      cancelled.swap(tasks_->queued);
+      tasks_->idle.wait(lock, [&] { return tasks_->running == 0; });
+    }
+    for (const auto& p : cancelled) {
+      cache_->retire_flight(p->key, p->flight.get());
+      p->flight->set_exception(std::make_exception_ptr(
+          Cancelled("larder: a refresh-ahead reload was cancelled: its memoized function was "
+                    "destroyed before it ran")));
+    }
+  }
+
+  /// A state owned by the copies of one memoized function: the last one to go runs close().
+  template <class... A>
+  static std::shared_ptr<MemoState> make(A&&... a) {
+    return std::shared_ptr<MemoState>(new MemoState(std::forward<A>(a)...), [](MemoState* s) {
+      s->close();
+      delete s;
+    });
+  }
 
   V call(Args... args) {
     const K key = key_fn_(args...);
@@ -358,27 +405,72 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
     typename CacheT::Acquired a = cache_->acquire(key, young, /*led_by_caller=*/false);
     if (!a.lead) return;
     refreshes_.fetch_add(1, std::memory_order_relaxed);
-    auto task = [self = this->shared_from_this(), key, flight = a.flight,
+    auto pending = std::make_shared<Pending>(Pending{key, a.flight});
+    {
+      std::lock_guard<std::mutex> lock(tasks_->mu);
+      tasks_->queued.push_back(pending);
+    }
+    // The task holds no reference to the state: close() waits for a running task, and a queued
+    // one finds itself cancelled, so `self` is alive whenever the task uses it.
+    auto task = [self = this, refreshes = tasks_, pending,
                  saved = std::tuple<std::decay_t<Args>...>(args...)]() mutable {
-      flight->lead_here();
+      {
+        std::lock_guard<std::mutex> lock(refreshes->mu);
+        auto it = std::find(refreshes->queued.begin(), refreshes->queued.end(), pending);
+        if (it == refreshes->queued.end()) return;  // cancelled by close()
+        refreshes->queued.erase(it);
+        ++refreshes->running;
+      }
+      pending->flight->lead_here();
       auto load = [&] {
         return std::apply([&](auto&... a) { return self->timed_load(a...); }, saved);
       };
       auto options_for = [&](const V& v) { return self->put_options(v); };
       try {
-        self->cache_->lead_flight(key, flight, load, options_for);
+        self->cache_->lead_flight(pending->key, pending->flight, load, options_for);
       } catch (...) {
         // Counted in load_failures; the old value stays until its ttl.
       }
+      {
+        std::lock_guard<std::mutex> lock(refreshes->mu);
+        --refreshes->running;
+      }
+      refreshes->idle.notify_all();
     };
     try {
       executor_->execute(std::move(task));
     } catch (...) {
       // The executor refused the task: release the flight so the key is not blocked.
-      cache_->retire_flight(key, a.flight.get());
-      a.flight->set_exception(std::current_exception());
+      bool mine = false;
+      {
+        std::lock_guard<std::mutex> lock(tasks_->mu);
+        auto it = std::find(tasks_->queued.begin(), tasks_->queued.end(), pending);
+        if (it != tasks_->queued.end()) {
+          tasks_->queued.erase(it);
+          mine = true;
+        }
+      }
+      if (mine) {
+        cache_->retire_flight(key, a.flight.get());
+        a.flight->set_exception(std::current_exception());
+      }
     }
   }
+
+  using FlightPtr = decltype(CacheT::Acquired::flight);
+  /// A refresh on the executor's queue, not started yet.
+  struct Pending {
+    K key;
+    FlightPtr flight;
+  };
+  /// The refreshes of this state, shared with their tasks (which may outlive it, queued).
+  struct Refreshes {
+    std::mutex mu;
+    std::condition_variable idle;                  // a refresh ended
+    std::vector<std::shared_ptr<Pending>> queued;  // not started yet
+    int running = 0;
+    bool closed = false;
+  };
 
   std::unique_ptr<CacheT> owned_;
   CacheT* cache_;
@@ -392,6 +484,7 @@ class MemoState : public std::enable_shared_from_this<MemoState<CacheT, Args...>
   std::atomic<std::uint64_t> misses_{0}, loads_{0}, load_failures_{0}, refreshes_{0},
       stale_served_{0};
   std::atomic<std::int64_t> load_ns_{0};
+  std::shared_ptr<Refreshes> tasks_ = std::make_shared<Refreshes>();
 };
 
 template <class CacheT, class ArgList>
@@ -466,7 +559,7 @@ auto cached(F fn, MemoizeOptions<detail::memo_result_t<F>> opts = {}) {
                                  .shards = opts.shards,
                                  .clock = opts.clock,
                                  .background_cleanup = opts.background_cleanup});
-    auto state = std::make_shared<detail::MemoState<CacheT, A...>>(
+    auto state = detail::MemoState<CacheT, A...>::make(
         std::move(cache), nullptr, std::function<V(A...)>(std::move(fn)),
         std::function<typename M::Key(A...)>(
             [](A... a) { return typename M::Key(std::forward<A>(a)...); }),
@@ -510,7 +603,7 @@ auto cached(CacheT& cache, F fn, KeyFn key_fn,
                 "larder::cached: fn's result must convert to the cache's value type");
   return [&]<class... A>(detail::TypeList<A...>) {
     opts.validate();
-    auto state = std::make_shared<detail::MemoState<CacheT, A...>>(
+    auto state = detail::MemoState<CacheT, A...>::make(
         nullptr, &cache, std::function<V(A...)>(std::move(fn)),
         std::function<K(A...)>(std::move(key_fn)), std::move(opts));
     return Memoized<CacheT, A...>(std::move(state));

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,15 @@ class Registry;
 
 /// TTL meaning "this entry never expires" (neither by TTL nor by expire_after_access).
 inline constexpr Duration kNoExpiry = Duration::max();
+/// The longest finite TTL (and expire_after_access) a cache takes: 100 years. Deadlines are
+/// nanoseconds on the cache's clock, and this keeps every one of them representable; use
+/// kNoExpiry for "never".
+inline constexpr Duration kMaxTtl = std::chrono::hours(24) * 36525;
+
+namespace detail {
+/// How error messages state the TTL limit.
+inline std::string ttl_limit_text() { return "at most larder::kMaxTtl (100 years)"; }
+}  // namespace detail
 
 /// Why an entry left the cache, as passed to Options::on_removal.
 enum class RemovalCause {
@@ -63,12 +73,17 @@ struct PutOptions {
   /// Tags for invalidate_tag(), e.g. {"user:1"}. Default: none. A put replaces the entry's tags.
   std::vector<std::string> tags{};
 
-  /// Throws larder::InvalidArgument naming the field when `ttl` is zero or negative.
+  /// Throws larder::InvalidArgument naming the field when `ttl` is zero, negative or above
+  /// larder::kMaxTtl (other than kNoExpiry).
   void validate() const {
     if (ttl && *ttl != kNoExpiry && ttl->count() <= 0) {
       throw InvalidArgument("larder: PutOptions.ttl must be positive or larder::kNoExpiry (got " +
                             detail::format_duration(*ttl) +
                             "); leave it unset to use Options.default_ttl");
+    }
+    if (ttl && *ttl != kNoExpiry && *ttl > kMaxTtl) {
+      throw InvalidArgument("larder: PutOptions.ttl must be " + detail::ttl_limit_text() +
+                            " or larder::kNoExpiry (got " + detail::format_duration(*ttl) + ")");
     }
   }
 };
@@ -110,7 +125,8 @@ struct Options {
   std::size_t max_entries = 0;
   /// Most total weight (see `weigher`) held at once; a put beyond it evicts least recently used
   /// entries. A single value heavier than max_bytes is refused with larder::ValueTooLarge.
-  /// Default 0: unbounded.
+  /// Default 0: unbounded. At most kMaxBytes (INT64_MAX); larger values (SIZE_MAX meant as
+  /// "unbounded", say) are refused: use 0.
   std::size_t max_bytes = 0;
   /// Weight of an entry in bytes, for max_bytes and bytes(). Called once per put, outside locks.
   /// Default (empty): larder::default_weight: sizeof(K) + sizeof(V) + dynamic size of
@@ -167,8 +183,17 @@ struct Options {
       fail("default_ttl", "must not be negative (got " + detail::format_duration(default_ttl) +
                               "); use zero or larder::kNoExpiry for no expiry");
     }
+    if (default_ttl != kNoExpiry && default_ttl > kMaxTtl) {
+      fail("default_ttl", "must be " + detail::ttl_limit_text() + " or larder::kNoExpiry (got " +
+                              detail::format_duration(default_ttl) + ")");
+    }
     if (expire_after_access.count() < 0) {
       fail("expire_after_access", "must not be negative (got " +
+                                      detail::format_duration(expire_after_access) +
+                                      "); use zero to turn it off");
+    }
+    if (expire_after_access > kMaxTtl) {
+      fail("expire_after_access", "must be " + detail::ttl_limit_text() + " (got " +
                                       detail::format_duration(expire_after_access) +
                                       "); use zero to turn it off");
     }
@@ -186,12 +211,18 @@ struct Options {
       fail("max_entries", "must be at most " + std::to_string(kMaxEntries) + " (got " +
                               std::to_string(max_entries) + ")");
     }
+    if (max_bytes > kMaxBytes) {
+      fail("max_bytes", "must be at most " + std::to_string(kMaxBytes) + " (got " +
+                            std::to_string(max_bytes) + "); use 0 for unbounded");
+    }
   }
 
   /// Upper bound for `shards`.
   static constexpr std::size_t kMaxShards = 65536;
   /// Upper bound for `max_entries` (entries are addressed with 32-bit indices per shard).
   static constexpr std::size_t kMaxEntries = std::size_t{1} << 40;
+  /// Upper bound for `max_bytes` (totals are signed 64-bit).
+  static constexpr std::size_t kMaxBytes = std::numeric_limits<std::int64_t>::max();
 };
 
 }  // namespace larder

@@ -35,6 +35,9 @@ struct Stats {
   std::uint64_t bytes_before_compression = 0;  ///< Sum of the original sizes of compressed puts.
   std::uint64_t bytes_after_compression = 0;   ///< Sum of their stored (frame) sizes.
   std::uint64_t decode_errors = 0;  ///< Stored bytes that failed to decode (read as misses).
+  /// Values a read or a load returned without storing them: heavier than max_bytes or over
+  /// compression.max_value_size (get_or_load, memoized calls, a TieredCache's L2 fills).
+  std::uint64_t uncacheable = 0;
 
   /// hits + misses.
   std::uint64_t requests() const noexcept { return hits + misses; }

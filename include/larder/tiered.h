@@ -13,10 +13,17 @@
 // the frame of larder/compression.h) and put into L1 with the L2 entry's remaining TTL, capped by
 // L1's default_ttl. get_or_load() and larder::cached() add single-flight across both tiers:
 // concurrent misses of one key in this process make one L2 read and at most one loader call.
+// Reads do not throw for what L1 cannot hold: a value heavier than L1's max_bytes (or over its
+// max_value_size) is returned without being kept, counted in Stats::uncacheable.
 //
-// WRITES. put() stores in L1 and L2 (write-through, same TTL), erase()/erase_prefix()/clear()
+// WRITES. put() stores in L2 and L1 (write-through, same TTL), erase()/erase_prefix()/clear()
 // remove from both, and each then publishes an invalidation so that other processes' TieredCaches
-// on the same backend drop their L1 copies (see COHERENCE).
+// on the same backend drop their L1 copies (see COHERENCE). Once a write has returned, no read in
+// this process returns an older value: an L2 read that began before it is not kept in L1, and a
+// load in flight for its key (get_or_load, cached()) returns its result to its callers without
+// storing it in either tier (see "FILLS AGAINST WRITES" below and larder/detail/flight.h). A
+// write by another process is seen once its message arrives; a load here whose L2 write lands
+// between that process's write and its message can still overwrite it (last writer wins).
 //
 // DEGRADATION. When L2 fails (timeout, connection, breaker open, ...) reads fall back to L1 (and,
 // for get_or_load / memoized functions, to the loader), writes still land in L1, and the failure
@@ -28,11 +35,11 @@
 // connection). Pub/sub rather than CLIENT TRACKING: one subscriber connection per cache, no
 // per-connection tracking state to re-establish after every pool reconnect, prefix and clear
 // invalidations carry as easily as keys, and it works the same on MemoryBackend. The cost: only
-// writes made through larder are seen (a redis-cli SET is not). A fill that races with an
-// invalidation of any key is dropped again (an epoch check), so a stale L2 read cannot outlive
-// the invalidation that overtook it. While the channel is down (and before it first comes up) L1
-// entries are served only while younger than TieredOptions::unsubscribed_ttl, counted from their
-// put or from the moment the channel went down, whichever is later; new L1 entries are stored
+// writes made through larder are seen (a redis-cli SET is not). A fill that races with a write
+// of its key, here or by message, is dropped again (a per-key epoch check), so a stale L2 read
+// cannot outlive the write that overtook it. While the channel is down (and before it first comes
+// up) L1 entries are served only while younger than TieredOptions::unsubscribed_ttl, counted from
+// their put or from the moment the channel went down, whichever is later; new L1 entries are stored
 // with at most that TTL; when the channel comes back, L1 is cleared (messages may have been lost).
 //
 // THREAD SAFETY. Every member may be called concurrently. Destroying the TieredCache stops its
@@ -40,6 +47,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -96,7 +104,7 @@ struct TieredStats {
   std::uint64_t decode_errors = 0;       ///< L2 values that did not decode (read as misses)
   std::uint64_t invalidations_sent = 0;  ///< messages published
   std::uint64_t invalidations_received = 0;  ///< messages from other caches applied to L1
-  std::uint64_t fills_dropped = 0;  ///< L2 reads not kept in L1: an invalidation overtook them
+  std::uint64_t fills_dropped = 0;  ///< L2 reads not kept in L1: a write of their key overtook them
   std::uint64_t resyncs = 0;        ///< L1 clears after the channel came back
   bool channel_up = false;          ///< the invalidation channel is live (always, when disabled)
 };
@@ -160,11 +168,11 @@ class TieredCache {
   /// (counted; RemoteError in strict mode).
   std::optional<V> get(key_view key) {
     if (std::optional<V> v = get_local(key)) return v;
-    const std::uint64_t epoch = epoch_.load(std::memory_order_seq_cst);
-    std::optional<Filled> f = read_l2(key);
+    const std::string k = options_.key_to_string(K(key));
+    const Epoch epoch = epoch_of(k);
+    std::optional<Filled> f = read_l2(k);
     if (!f) return std::nullopt;
-    l1_.put(K(key), V(f->value), {.ttl = l1_put_ttl(std::min(f->ttl, l1_ttl_))});
-    drop_if_overtaken(key, epoch);
+    if (keep_in_l1(key, f->value, std::min(f->ttl, l1_ttl_))) drop_if_overtaken(key, k, epoch);
     return std::move(f->value);
   }
 
@@ -207,15 +215,24 @@ class TieredCache {
     const Duration ttl = opts.ttl.value_or(l1_ttl_);
     const std::string k = options_.key_to_string(key);
     opts.ttl = l1_put_ttl(ttl);
-    l1_.put(std::move(key), std::move(value), std::move(opts));
-    if (remote(backend_->set(k, bytes, ttl))) announce('k', k);
+    // Everything L1 could refuse, before either tier changes.
+    auto prepared = l1_.prepare_put(key, std::move(value), opts);
+    // L2, then L1 (see "FILLS AGAINST WRITES"): loads in flight first learn not to store.
+    l1_.invalidate_loads(key);
+    const Result<void> r = backend_->set(k, bytes, ttl);
+    bump(k);
+    l1_.store_prepared(std::move(key), std::move(prepared), std::move(opts),
+                       /*only_if_absent=*/false);
+    if (remote(r)) announce('k', k);
   }
 
   /// Removes `key` from both tiers and publishes an invalidation; returns whether either held it.
   bool erase(key_view key) {
-    const bool local = l1_.erase(key);
     const std::string k = options_.key_to_string(K(key));
+    bool local = l1_.erase(key);  // also tells loads in flight not to store
     Result<bool> r = backend_->erase(k);
+    bump(k);
+    local = l1_.erase(key) || local;  // a fill that read L2 before the erase
     const bool ok = remote(r);
     if (ok) announce('k', k);
     return local || (ok && *r);
@@ -226,6 +243,8 @@ class TieredCache {
   std::size_t erase_prefix(std::string_view prefix) {
     std::size_t n = erase_local_prefix(prefix);
     Result<std::size_t> r = backend_->erase_prefix(prefix);
+    bump_all();
+    n += erase_local_prefix(prefix);
     if (remote(r)) {
       n += *r;
       announce('p', prefix);
@@ -237,7 +256,10 @@ class TieredCache {
   /// the other caches to clear their L1.
   void clear() {
     l1_.clear();
-    if (remote(backend_->erase_prefix(""))) announce('a', "");
+    const Result<std::size_t> r = backend_->erase_prefix("");
+    bump_all();
+    l1_.clear();
+    if (remote(r)) announce('a', "");
   }
 
   /// Reclaims expired L1 entries (see Cache::cleanup).
@@ -381,10 +403,10 @@ class TieredCache {
     return false;
   }
 
-  /// The value of `key` in L2 and its remaining TTL, counted as an L2 hit or miss. nullopt:
+  /// The value of L2 key `k` and its remaining TTL, counted as an L2 hit or miss. nullopt:
   /// absent, undecodable (also a decode error) or failed (an L2 error).
-  std::optional<Filled> read_l2(key_view key) {
-    Result<std::optional<BackendEntry>> r = backend_->get(options_.key_to_string(K(key)));
+  std::optional<Filled> read_l2(const std::string& k) {
+    Result<std::optional<BackendEntry>> r = backend_->get(k);
     if (!remote(r)) return std::nullopt;
     std::optional<V> v;
     if (*r && (*r)->ttl.count() > 0) {  // (a zero TTL would break Backend's contract: absent)
@@ -402,13 +424,57 @@ class TieredCache {
     return Filled{*std::move(v), (*r)->ttl};
   }
 
-  /// After filling L1 from an L2 read begun at `epoch`: if an invalidation arrived meanwhile, the
-  /// read may predate it, so the fill goes again.
-  void drop_if_overtaken(key_view key, std::uint64_t epoch) {
-    if (epoch_.load(std::memory_order_seq_cst) != epoch) {
+  // ---- FILLS AGAINST WRITES ----
+  // An L2 read kept in L1 must not outlive a write of its key that landed after the read: a
+  // put, erase, erase_prefix or clear of this cache, or another cache's (by message). Every write
+  // changes L2 first, then moves the key's epoch (a stripe of 64, or all of them), then changes
+  // L1. A fill notes the epoch before its L2 read and checks it after its L1 store; if it moved,
+  // it erases what it stored. Either the fill's L1 store came after the write's L1 change, and
+  // then after the epoch moved (which came after the write reached L2, which came after the
+  // fill's read), so the check sees it; or it came before, and the write's own L1 change
+  // replaces it. (A load's result is kept from overwriting a write by its flight: flight.h.)
+
+  struct Epoch {
+    std::uint64_t all, key;
+    bool operator==(const Epoch&) const = default;
+  };
+  static constexpr std::size_t kEpochStripes = 64;
+  std::atomic<std::uint64_t>& stripe(std::string_view l2_key) noexcept {
+    return key_epochs_[std::hash<std::string_view>{}(l2_key) % kEpochStripes];
+  }
+  Epoch epoch_of(std::string_view l2_key) noexcept {
+    const std::uint64_t all = all_epoch_.load(std::memory_order_seq_cst);
+    return {all, stripe(l2_key).load(std::memory_order_seq_cst)};
+  }
+  void bump(std::string_view l2_key) noexcept {
+    stripe(l2_key).fetch_add(1, std::memory_order_seq_cst);
+  }
+  void bump_all() noexcept { all_epoch_.fetch_add(1, std::memory_order_seq_cst); }
+
+  /// After filling L1 from an L2 read of `k` begun at `epoch`: if a write of the key landed
+  /// meanwhile, the read may predate it, so the fill goes again.
+  void drop_if_overtaken(key_view key, std::string_view k, const Epoch& epoch) {
+    if (!(epoch_of(k) == epoch)) {
       l1_.erase(key);
       fills_dropped_.fetch_add(1, std::memory_order_relaxed);
     }
+  }
+
+  /// Keeps a value read from L2 in L1 with `ttl` (capped while degraded); returns whether it
+  /// did. A value L1 cannot hold (heavier than its max_bytes, over its max_value_size) is
+  /// returned to the reader all the same, counted in Stats::uncacheable: reads do not throw.
+  bool keep_in_l1(key_view key, const V& value, Duration ttl) {
+    K k(key);
+    PutOptions o{.ttl = l1_put_ttl(ttl)};
+    std::optional<typename L1::Prepared> p;
+    try {
+      p.emplace(l1_.prepare_put(k, V(value), o));
+    } catch (const ValueTooLarge&) {
+      l1_.count_uncacheable();
+      return false;
+    }
+    l1_.store_prepared(std::move(k), std::move(*p), std::move(o), /*only_if_absent=*/false);
+    return true;
   }
 
   // ---- invalidation messages: "<origin hex> <op><payload>", op k(ey), p(refix), a(ll) ----
@@ -426,7 +492,11 @@ class TieredCache {
     if (m.substr(0, 16) == origin_) return;     // our own write: L1 is already right
     const char op = m[17];
     const std::string_view payload = m.substr(18);
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (op == 'k') {
+      bump(payload);
+    } else {
+      bump_all();
+    }
     if (op == 'k') {
       if (std::optional<K> k = options_.key_from_string(payload)) l1_.erase(*k);
     } else if (op == 'p') {
@@ -448,7 +518,7 @@ class TieredCache {
       // Messages may have been missed while down: start L1 afresh. (Before the first up, L1
       // entries were stored with at most unsubscribed_ttl: nothing to clear.)
       if (seen_up_ && !channel_up_.load(std::memory_order_acquire)) {
-        epoch_.fetch_add(1, std::memory_order_seq_cst);
+        bump_all();
         l1_.clear();
         resyncs_.fetch_add(1, std::memory_order_relaxed);
       }
@@ -499,7 +569,7 @@ class TieredCache {
   template <class Load, class OptionsFor>
   V lead_flight(key_view key, const std::shared_ptr<typename L1::FlightT>& f, Load& load,
                 OptionsFor& options_for) {
-    auto through = [&] { return load_through(key, load, options_for); };
+    auto through = [&] { return load_through(key, *f, load, options_for); };
     auto l1_options = [&](const V& v) { return capped(options_for(v)); };
     return l1_.lead_flight(key, f, through, l1_options);
   }
@@ -508,24 +578,27 @@ class TieredCache {
   /// failure) it runs `load` and writes the result through to L2.
   template <class Accept, class Load, class OptionsFor>
   V load_single_flight(key_view key, Accept& accept, Load& load, OptionsFor& options_for) {
-    std::optional<Duration> l2_ttl;
-    std::uint64_t epoch = 0;
-    auto tiered_load = [&]() -> V {
-      epoch = epoch_.load(std::memory_order_seq_cst);
-      if (std::optional<Filled> f = read_l2(key)) {
-        l2_ttl = f->ttl;
-        return std::move(f->value);
-      }
-      return load_through(key, load, options_for);
-    };
-    auto l1_options = [&](const V& v) -> std::optional<PutOptions> {
-      std::optional<PutOptions> o = options_for(v);
-      if (o && l2_ttl) o->ttl = std::min({o->ttl.value_or(l1_ttl_), *l2_ttl, l1_ttl_});
-      return capped(std::move(o));
-    };
-    V v = l1_.load_single_flight(key, accept, tiered_load, l1_options);
-    if (l2_ttl) drop_if_overtaken(key, epoch);
-    return v;
+    return l1_.single_flight(key, accept, [&](const std::shared_ptr<typename L1::FlightT>& f) {
+      const std::string k = options_.key_to_string(K(key));
+      std::optional<Duration> l2_ttl;
+      Epoch epoch{};
+      auto tiered_load = [&]() -> V {
+        epoch = epoch_of(k);
+        if (std::optional<Filled> filled = read_l2(k)) {
+          l2_ttl = filled->ttl;
+          return std::move(filled->value);
+        }
+        return load_through(key, *f, load, options_for);
+      };
+      auto l1_options = [&](const V& v) -> std::optional<PutOptions> {
+        std::optional<PutOptions> o = options_for(v);
+        if (o && l2_ttl) o->ttl = std::min({o->ttl.value_or(l1_ttl_), *l2_ttl, l1_ttl_});
+        return capped(std::move(o));
+      };
+      V v = l1_.lead_flight(key, f, tiered_load, l1_options);
+      if (l2_ttl) drop_if_overtaken(key, k, epoch);
+      return v;
+    });
   }
 
   std::optional<PutOptions> capped(std::optional<PutOptions> o) const {
@@ -533,14 +606,30 @@ class TieredCache {
     return o;
   }
 
-  /// Runs the loader and writes its result through to L2 (unless options_for says not to store
-  /// it, e.g. an absent result without negative caching).
+  /// Runs the loader of flight `f` and writes its result through to L2 (unless options_for says
+  /// not to store it, e.g. an absent result without negative caching). Not when a write of the
+  /// key in this process landed while it loaded (the flight is superseded, flight.h); and when
+  /// one lands during its L2 write, that write is undone (the other may have reached L2 first).
+  /// A result too heavy for L2 is returned, not written (counted in Stats::uncacheable).
   template <class Load, class OptionsFor>
-  V load_through(key_view key, Load& load, OptionsFor& options_for) {
+  V load_through(key_view key, const typename L1::FlightT& f, Load& load, OptionsFor& options_for) {
     V v = load();
-    if (std::optional<PutOptions> o = options_for(std::as_const(v))) {
-      const std::string k = options_.key_to_string(K(key));
-      if (remote(backend_->set(k, frame_of(v), o->ttl.value_or(l1_ttl_)))) announce('k', k);
+    std::optional<PutOptions> o = options_for(std::as_const(v));
+    if (!o || l1_.superseded(key, &f)) return v;
+    std::optional<std::string> bytes;
+    try {
+      bytes.emplace(frame_of(v));
+    } catch (const ValueTooLarge&) {
+      l1_.count_uncacheable();
+      return v;
+    }
+    const std::string k = options_.key_to_string(K(key));
+    const Result<void> r = backend_->set(k, *bytes, o->ttl.value_or(l1_ttl_));
+    if (l1_.superseded(key, &f)) {
+      (void)backend_->erase(k);  // counted by the backend if it fails; the next write mends it
+      announce('k', k);          // another cache may have read our bytes meanwhile
+    } else if (remote(r)) {
+      announce('k', k);
     }
     return v;
   }
@@ -557,7 +646,8 @@ class TieredCache {
   bool seen_up_ = false;  // on_channel only (one thread at a time)
   std::atomic<bool> channel_up_{false};
   std::atomic<std::int64_t> down_since_{0};
-  std::atomic<std::uint64_t> epoch_{0};
+  std::atomic<std::uint64_t> all_epoch_{0};
+  std::array<std::atomic<std::uint64_t>, kEpochStripes> key_epochs_{};
   std::atomic<std::uint64_t> l2_hits_{0}, l2_misses_{0}, l2_errors_{0}, decode_errors_{0}, sent_{0},
       received_{0}, fills_dropped_{0}, resyncs_{0};
   std::mutex wait_mu_;

@@ -6,6 +6,12 @@
 // in the shard and wait on its shared future; the leader stores the value and retires the flight
 // in one critical section, then publishes the value (or its exception) to every waiter.
 //
+// A load whose key was written while it ran must not store its (older) result over that write:
+// erase, erase_prefix and clear mark the flights of the keys they remove stale, and a put is
+// seen at the store by comparing the key's entry with the one the load found when it started
+// (Shard::entry_stamp: a slot, plus for in-place values the version a lock-free put moves). A
+// superseded result still goes to the load's callers and waiters; it is only not stored.
+//
 // Deadlock refusal: before a thread waits on a flight, begin_wait() walks the wait-for graph —
 // flight -> its leader thread -> the flight that thread waits on -> ... — under one registry
 // mutex. If the walk reaches the waiting thread itself, waiting would deadlock (a loader calling
@@ -17,6 +23,7 @@
 // of a load touch the registry; hits never do.
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <future>
 #include <string>
@@ -38,9 +45,21 @@ class FlightBase {
   /// walk of the wait-for graph stops here (a waiter not yet woken still points at it).
   void finish() noexcept;
 
+  // Whether the load's result may still be stored. Read and written under the shard lock of the
+  // flight's key only (the shard keeps its flights).
+  /// An erase or invalidation of the key landed while it loaded: store nothing.
+  void mark_stale() noexcept { stale_ = true; }
+  bool stale() const noexcept { return stale_; }
+  /// The entry the load found when it started (Shard::entry_stamp): a different one at its end
+  /// means a put replaced it meanwhile, and the put's value stays.
+  void set_stamp(std::uint64_t stamp) noexcept { stamp_ = stamp; }
+  std::uint64_t stamp() const noexcept { return stamp_; }
+
  private:
   friend void begin_wait(const FlightBase& f);
   std::thread::id leader_;  // guarded by the registry mutex in src/flight.cc
+  bool stale_ = false;
+  std::uint64_t stamp_ = 0;
 };
 
 /// Records that this thread is about to wait on `f`, or throws LoaderCycle if that would deadlock.

@@ -317,10 +317,10 @@ class alignas(128) Shard {
   /// the entry is untagged (in no tag index), its deadline does not move earlier (its expiry heap
   /// node may stay where it is: expire() re-checks the entry's own deadline), and
   /// same_weight(stored key) says the new entry weighs what it does. Fails when the key is absent,
-  /// the entry not that simple, or another writer holds it. The caller checks what it knows (no
-  /// listener, no expire_after_access, no weigher, the put itself untagged).
+  /// the entry expired (by `now`), not that simple, or another writer holds it. The caller checks
+  /// what it knows (no listener, no expire_after_access, no weigher, the put itself untagged).
   template <class SameWeight>
-  UnlockedPut update_unlocked(const Probe& p, const V& value, const EntryMeta& m,
+  UnlockedPut update_unlocked(const Probe& p, const V& value, const EntryMeta& m, LazyNow& now,
                               SameWeight&& same_weight) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if constexpr (!kInPlace<V>) {
       return {};
@@ -343,8 +343,12 @@ class alignas(128) Shard {
       // retired the slot before this thread took it): the key is gone, insert under the lock.
       const bool retired =
           std::atomic_ref<std::uint8_t>(s.state).load(std::memory_order_acquire) != kLive;
-      // (No access expiry here: the TTL deadline is the entry's only one.)
-      if (retired || m.write_deadline < load_field(s.write_deadline)) {  // earlier: heap moves it
+      // (No access expiry here: the TTL deadline is the entry's only one.) An entry past its
+      // deadline is expired, not updated: the locked path reclaims it (counted as an
+      // expiration) and inserts, so the stats do not depend on which path a put took.
+      const std::int64_t deadline = load_field(s.write_deadline);
+      if (retired || m.write_deadline < deadline ||  // earlier: the heap moves it
+          (deadline != kNever && deadline <= now())) {
         s.version.store(v, std::memory_order_release);
         return {};
       }
@@ -480,6 +484,27 @@ class alignas(128) Shard {
   void add_flight(K key, std::shared_ptr<Flight<V>> flight) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     flights_.emplace_back(std::move(key), std::move(flight));
   }
+  /// Marks the loads in flight whose key `pred(key)` selects stale (Flight::mark_stale): an
+  /// erase or invalidation of their key landed while they load.
+  template <class Pred>
+  void invalidate_flights(Pred&& pred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (const auto& [key, flight] : flights_) {
+      if (pred(key)) flight->mark_stale();
+    }
+  }
+  void invalidate_flight(const Probe& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    invalidate_flights([&](const K& key) { return (*eq_)(key, p.key); });
+  }
+  /// Which entry `p` names now, for a load to tell at its end whether a put replaced it (flight.h):
+  /// its slot, and for in-place values the version lock-free puts move; kNoEntryStamp if absent.
+  std::uint64_t entry_stamp(const Probe& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const std::uint32_t i = find(p);
+    if (i == kNil) return kNoEntryStamp;
+    std::uint64_t stamp = std::uint64_t{i} << 32;
+    if constexpr (kInPlace<V>) stamp |= pool_[i].version.load(std::memory_order_acquire);
+    return stamp;
+  }
+  static constexpr std::uint64_t kNoEntryStamp = ~std::uint64_t{0};
   /// Forgets `flight` (no-op if already retired).
   void remove_flight(const Flight<V>* flight) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     for (auto it = flights_.begin(); it != flights_.end(); ++it) {
@@ -739,8 +764,10 @@ class alignas(128) Shard {
   void reset_counters() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { counters_ = {}; }
   std::size_t size() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return index_.size(); }
 
+  /// t + d, or kNever where that would reach it; d >= 0. (A clock's epoch may lie after its
+  /// readings: t < 0 cannot overflow, and kNever - t would.)
   static std::int64_t saturating_add(std::int64_t t, std::int64_t d) noexcept {
-    return d >= kNever - t ? kNever : t + d;
+    return t > 0 && d >= kNever - t ? kNever : t + d;
   }
 
  private:

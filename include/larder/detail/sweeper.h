@@ -18,7 +18,7 @@ class Sweeper {
  public:
   using Id = std::uint64_t;
 
-  /// The process-wide sweeper.
+  /// The process-wide sweeper (never destroyed: safe to use during static destruction).
   static Sweeper& instance();
 
   /// Registers `task` to run every `interval` (> 0), the first time one interval from now.
