@@ -590,20 +590,31 @@ class Cache {
   /// `opts`, ValueTooLarge for a value over max_bytes or compression.max_value_size.
   Prepared prepare_put(const K& key, V&& value, const PutOptions& opts) {
     opts.validate();
-    Payload payload = prepare(std::move(value));
-    const std::size_t weight = entry_weight(key, payload);
-    check_weight(weight);
-    return {std::move(payload), weight};
+    Prepared p{prepare(std::move(value)), 0};  // built in place: a Payload move costs a put ~15
+    p.weight = entry_weight(key, p.payload);
+    check_weight(p.weight);
+    return p;
   }
 
   /// put/put_if_absent; `retire` (a load's flight) is forgotten in the same critical section.
   bool store(K&& key, V&& value, PutOptions&& opts, bool only_if_absent,
              const FlightT* retire = nullptr) {
-    Prepared p = prepare_put(key, std::move(value), opts);
-    return store_prepared(std::move(key), std::move(p), std::move(opts), only_if_absent, retire);
+    auto prepare = [this, &value](const K& k, const PutOptions& o) {
+      return prepare_put(k, std::move(value), o);
+    };
+    return store_with(std::move(key), std::move(opts), only_if_absent, retire, prepare);
   }
-  bool store_prepared(K&& key, Prepared&& prepared, PutOptions&& opts, bool only_if_absent,
-                      const FlightT* retire = nullptr) {
+  /// put() of a value prepare_put() made ready (nothing left to refuse).
+  bool store_prepared(K&& key, Prepared&& prepared, PutOptions&& opts, bool only_if_absent) {
+    auto prepare = [&prepared](const K&, const PutOptions&) { return std::move(prepared); };
+    return store_with(std::move(key), std::move(opts), only_if_absent, nullptr, prepare);
+  }
+  /// The put itself, with prepare(key, opts) -> Prepared run first (one function: the usual put
+  /// builds its Prepared in place).
+  template <class Prepare>
+  bool store_with(K&& key, PutOptions&& opts, bool only_if_absent, const FlightT* retire,
+                  Prepare& prepare) {
+    Prepared prepared = prepare(std::as_const(key), std::as_const(opts));
     Payload& payload = prepared.payload;
     const std::size_t weight = prepared.weight;
     const std::uint64_t h = hash_of(key);
@@ -635,6 +646,8 @@ class Cache {
         const bool superseded = retire->stale() || s.entry_stamp({key, h}) != retire->stamp();
         s.remove_flight(retire);
         if (superseded) return false;
+      } else {
+        s.invalidate_flight({key, h});  // this write wins over a load of the key in flight
       }
       std::uint32_t i = detail::kNil;
       {

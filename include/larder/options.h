@@ -76,15 +76,20 @@ struct PutOptions {
   /// Throws larder::InvalidArgument naming the field when `ttl` is zero, negative or above
   /// larder::kMaxTtl (other than kNoExpiry).
   void validate() const {
-    if (ttl && *ttl != kNoExpiry && ttl->count() <= 0) {
+    if (ttl && *ttl != kNoExpiry && (ttl->count() <= 0 || *ttl > kMaxTtl)) [[unlikely]] {
+      throw_bad_ttl(*ttl);
+    }
+  }
+
+ private:
+  [[noreturn, gnu::cold, gnu::noinline]] static void throw_bad_ttl(Duration ttl) {
+    if (ttl.count() <= 0) {
       throw InvalidArgument("larder: PutOptions.ttl must be positive or larder::kNoExpiry (got " +
-                            detail::format_duration(*ttl) +
+                            detail::format_duration(ttl) +
                             "); leave it unset to use Options.default_ttl");
     }
-    if (ttl && *ttl != kNoExpiry && *ttl > kMaxTtl) {
-      throw InvalidArgument("larder: PutOptions.ttl must be " + detail::ttl_limit_text() +
-                            " or larder::kNoExpiry (got " + detail::format_duration(*ttl) + ")");
-    }
+    throw InvalidArgument("larder: PutOptions.ttl must be " + detail::ttl_limit_text() +
+                          " or larder::kNoExpiry (got " + detail::format_duration(ttl) + ")");
   }
 };
 

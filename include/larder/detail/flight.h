@@ -7,10 +7,11 @@
 // in one critical section, then publishes the value (or its exception) to every waiter.
 //
 // A load whose key was written while it ran must not store its (older) result over that write:
-// erase, erase_prefix and clear mark the flights of the keys they remove stale, and a put is
-// seen at the store by comparing the key's entry with the one the load found when it started
-// (Shard::entry_stamp: a slot, plus for in-place values the version a lock-free put moves). A
-// superseded result still goes to the load's callers and waiters; it is only not stored.
+// erase, erase_prefix, clear and locked puts mark the flights of their keys stale, and a
+// lock-free put (which takes no lock, so cannot see flights) is seen at the store by comparing
+// the key's entry with the one the load found when it started (Shard::entry_stamp: a slot, plus
+// for in-place values the version a lock-free put moves). A superseded result still goes to the
+// load's callers and waiters; it is only not stored.
 //
 // Deadlock refusal: before a thread waits on a flight, begin_wait() walks the wait-for graph —
 // flight -> its leader thread -> the flight that thread waits on -> ... — under one registry
