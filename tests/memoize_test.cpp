@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -524,4 +525,50 @@ TEST_CASE("load time is accounted", "[memoize]") {
   CHECK(s.loads == 2);
   CHECK(s.total_load_time > 0ns);
   CHECK(s.average_load_time() == s.total_load_time / 2);
+}
+
+TEST_CASE("the last copy going cancels its queued refreshes; a waiter gets Cancelled",
+          "[memoize][refresh]") {
+  auto clock = std::make_shared<larder::ManualClock>();
+  auto pool = std::make_shared<larder::ThreadPool>(1);
+  std::promise<void> unblock;
+  std::shared_future<void> unblocked = unblock.get_future().share();
+  pool->execute([unblocked] { unblocked.wait(); });  // the pool's one thread is busy
+  larder::Cache<int, int> c({.clock = clock, .background_cleanup = 0s});
+  std::atomic<int> calls{0};
+  std::optional<larder::Memoized<larder::Cache<int, int>, int>> f;
+  f.emplace(larder::cached(
+      c, [&](int x) { return ++calls, x * 10; }, [](int x) { return x; },
+      {.ttl = 1h, .refresh_after = 1min, .executor = pool}));
+  CHECK((*f)(1) == 10);
+  clock->advance(2min);
+  CHECK((*f)(1) == 10);  // a hit: its refresh is queued behind the blocked task
+  CHECK(f->stats().refreshes == 1);
+  c.erase(1);  // now a get_or_load of 1 finds the refresh's flight and waits for it
+
+  std::atomic<std::thread::id> waiter_id{};
+  std::atomic<int> outcome{0};  // 1: Cancelled, 2: a value, 3: something else
+  std::thread waiter([&] {
+    waiter_id = std::this_thread::get_id();
+    try {
+      (void)c.get_or_load(1, [] { return -1; });
+      outcome = 2;
+    } catch (const larder::Cancelled&) {
+      outcome = 1;
+    } catch (...) {
+      outcome = 3;
+    }
+  });
+  REQUIRE(wait_until([&] {
+    const std::thread::id id = waiter_id.load();
+    return id != std::thread::id() && larder::detail::is_waiting(id);
+  }));
+  f.reset();  // the last copy: the queued refresh is cancelled, its waiter told so
+  waiter.join();
+  CHECK(outcome.load() == 1);
+  CHECK(calls.load() == 1);  // fn never ran for the refresh
+  unblock.set_value();
+  pool.reset();  // joins the pool, which runs the cancelled task: it does nothing
+  CHECK(calls.load() == 1);
+  CHECK(!c.contains(1));
 }

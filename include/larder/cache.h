@@ -596,24 +596,35 @@ class Cache {
     return p;
   }
 
+  /// A store's condition, checked inside its critical section: a fill stores only if still_valid()
+  /// holds there (a TieredCache's L2 read overtaken by a write is not kept, and no reader ever
+  /// sees it). Guarded stores are fills, not writes: they take the lock and mark no loads.
+  struct NoGuard {
+    constexpr bool operator()() const noexcept { return true; }
+  };
+
   /// put/put_if_absent; `retire` (a load's flight) is forgotten in the same critical section.
+  template <class Guard = NoGuard>
   bool store(K&& key, V&& value, PutOptions&& opts, bool only_if_absent,
-             const FlightT* retire = nullptr) {
+             const FlightT* retire = nullptr, Guard guard = {}) {
     auto prepare = [this, &value](const K& k, const PutOptions& o) {
       return prepare_put(k, std::move(value), o);
     };
-    return store_with(std::move(key), std::move(opts), only_if_absent, retire, prepare);
+    return store_with(std::move(key), std::move(opts), only_if_absent, retire, prepare, guard);
   }
   /// put() of a value prepare_put() made ready (nothing left to refuse).
-  bool store_prepared(K&& key, Prepared&& prepared, PutOptions&& opts, bool only_if_absent) {
+  template <class Guard = NoGuard>
+  bool store_prepared(K&& key, Prepared&& prepared, PutOptions&& opts, bool only_if_absent,
+                      Guard guard = {}) {
     auto prepare = [&prepared](const K&, const PutOptions&) { return std::move(prepared); };
-    return store_with(std::move(key), std::move(opts), only_if_absent, nullptr, prepare);
+    return store_with(std::move(key), std::move(opts), only_if_absent, nullptr, prepare, guard);
   }
   /// The put itself, with prepare(key, opts) -> Prepared run first (one function: the usual put
   /// builds its Prepared in place).
-  template <class Prepare>
+  template <class Prepare, class Guard>
   bool store_with(K&& key, PutOptions&& opts, bool only_if_absent, const FlightT* retire,
-                  Prepare& prepare) {
+                  Prepare& prepare, Guard& guard) {
+    constexpr bool kGuarded = !std::is_same_v<Guard, NoGuard>;
     Prepared prepared = prepare(std::as_const(key), std::as_const(opts));
     Payload& payload = prepared.payload;
     const std::size_t weight = prepared.weight;
@@ -624,7 +635,7 @@ class Cache {
     const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now);
     detail::Absence absent;
     if constexpr (detail::kInPlace<V>) {
-      if (lock_free_puts_ && !only_if_absent && !retire && opts.tags.empty()) {
+      if (!kGuarded && lock_free_puts_ && !only_if_absent && !retire && opts.tags.empty()) {
         const auto r = s.update_unlocked({key, h}, *payload.value, meta, now, [&](const K& stored) {
           return dynamic_size(stored) == dynamic_size(key);
         });
@@ -641,12 +652,18 @@ class Cache {
     bool stored = false, still_over = false, grew = false;
     {
       typename ShardT::Lock lock(s);
+      if constexpr (kGuarded) {
+        if (!guard()) {
+          if (retire) s.remove_flight(retire);
+          return false;
+        }
+      }
       if (retire) {
         // A load's result: not over a write that landed while it loaded (flight.h).
         const bool superseded = retire->stale() || s.entry_stamp({key, h}) != retire->stamp();
         s.remove_flight(retire);
         if (superseded) return false;
-      } else {
+      } else if (!kGuarded) {
         s.invalidate_flight({key, h});  // this write wins over a load of the key in flight
       }
       std::uint32_t i = detail::kNil;
@@ -740,18 +757,19 @@ class Cache {
   }
 
   /// Runs `load` for flight `f` (which the caller leads), stores the value with
-  /// options_for(value) (nullopt: do not store) while retiring the flight in the same critical
-  /// section, and publishes the value or the exception to the flight's waiters.
-  template <class Load, class OptionsFor>
+  /// options_for(value) (nullopt: do not store; nor when `guard` says no, under the lock) while
+  /// retiring the flight in the same critical section, and publishes the value or the exception
+  /// to the flight's waiters.
+  template <class Load, class OptionsFor, class Guard = NoGuard>
   V lead_flight(key_view key, const std::shared_ptr<FlightT>& f, Load& load,
-                OptionsFor& options_for) {
+                OptionsFor& options_for, Guard guard = {}) {
     std::optional<V> v;
     try {
       v.emplace(load());
       std::optional<PutOptions> o = options_for(std::as_const(*v));
       if (o) {
         try {
-          store(K(key), V(*v), std::move(*o), /*only_if_absent=*/false, f.get());
+          store(K(key), V(*v), std::move(*o), /*only_if_absent=*/false, f.get(), guard);
         } catch (const ValueTooLarge&) {
           // Too heavy to keep: the callers still get it (reads do not throw for it).
           retire_flight(key, f.get());

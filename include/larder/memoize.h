@@ -256,7 +256,6 @@ class MemoState {
     std::vector<std::shared_ptr<Pending>> cancelled;
     {
       std::unique_lock<std::mutex> lock(tasks_->mu);
-      tasks_->closed = true;
       cancelled.swap(tasks_->queued);
       tasks_->idle.wait(lock, [&] { return tasks_->running == 0; });
     }
@@ -469,7 +468,6 @@ class MemoState {
     std::condition_variable idle;                  // a refresh ended
     std::vector<std::shared_ptr<Pending>> queued;  // not started yet
     int running = 0;
-    bool closed = false;
   };
 
   std::unique_ptr<CacheT> owned_;

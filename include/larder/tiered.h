@@ -172,7 +172,7 @@ class TieredCache {
     const Epoch epoch = epoch_of(k);
     std::optional<Filled> f = read_l2(k);
     if (!f) return std::nullopt;
-    if (keep_in_l1(key, f->value, std::min(f->ttl, l1_ttl_))) drop_if_overtaken(key, k, epoch);
+    keep_in_l1(key, f->value, std::min(f->ttl, l1_ttl_), not_overtaken(k, epoch));
     return std::move(f->value);
   }
 
@@ -425,14 +425,16 @@ class TieredCache {
   }
 
   // ---- FILLS AGAINST WRITES ----
-  // An L2 read kept in L1 must not outlive a write of its key that landed after the read: a
-  // put, erase, erase_prefix or clear of this cache, or another cache's (by message). Every write
-  // changes L2 first, then moves the key's epoch (a stripe of 64, or all of them), then changes
-  // L1. A fill notes the epoch before its L2 read and checks it after its L1 store; if it moved,
-  // it erases what it stored. Either the fill's L1 store came after the write's L1 change, and
-  // then after the epoch moved (which came after the write reached L2, which came after the
-  // fill's read), so the check sees it; or it came before, and the write's own L1 change
-  // replaces it. (A load's result is kept from overwriting a write by its flight: flight.h.)
+  // An L2 read kept in L1 must not outlive, nor be seen after, a write of its key that landed
+  // after the read: a put, erase, erase_prefix or clear of this cache, or another cache's (by
+  // message). Every write changes L2 first, then moves the key's epoch (a stripe of 64, or all of
+  // them), then changes L1. A fill notes the epoch before its L2 read and stores in L1 only if
+  // the epoch has not moved, checked inside L1's critical section for the key (Cache's store
+  // guard). Either the fill's store comes after the write's L1 change, and so after the epoch
+  // moved (which came after the write reached L2, which came after the fill's read), and the
+  // check refuses it; or it comes before, and the write's own L1 change replaces it. No reader
+  // ever sees the older value in L1. (A load's result is kept from overwriting a write by its
+  // flight: flight.h.)
 
   struct Epoch {
     std::uint64_t all, key;
@@ -451,19 +453,22 @@ class TieredCache {
   }
   void bump_all() noexcept { all_epoch_.fetch_add(1, std::memory_order_seq_cst); }
 
-  /// After filling L1 from an L2 read of `k` begun at `epoch`: if a write of the key landed
-  /// meanwhile, the read may predate it, so the fill goes again.
-  void drop_if_overtaken(key_view key, std::string_view k, const Epoch& epoch) {
-    if (!(epoch_of(k) == epoch)) {
-      l1_.erase(key);
+  /// The store guard of a fill from an L2 read of `k` begun at `epoch`: true while no write of
+  /// the key has landed since (else counted in fills_dropped).
+  auto not_overtaken(std::string_view k, const Epoch& epoch) {
+    return [this, k, epoch] {
+      if (epoch_of(k) == epoch) return true;
       fills_dropped_.fetch_add(1, std::memory_order_relaxed);
-    }
+      return false;
+    };
   }
 
-  /// Keeps a value read from L2 in L1 with `ttl` (capped while degraded); returns whether it
-  /// did. A value L1 cannot hold (heavier than its max_bytes, over its max_value_size) is
-  /// returned to the reader all the same, counted in Stats::uncacheable: reads do not throw.
-  bool keep_in_l1(key_view key, const V& value, Duration ttl) {
+  /// Keeps a value read from L2 in L1 with `ttl` (capped while degraded) if `guard()` holds in
+  /// L1's critical section. A value L1 cannot hold (heavier than its max_bytes, over its
+  /// max_value_size) is returned to the reader all the same, counted in Stats::uncacheable:
+  /// reads do not throw.
+  template <class Guard>
+  void keep_in_l1(key_view key, const V& value, Duration ttl, Guard guard) {
     K k(key);
     PutOptions o{.ttl = l1_put_ttl(ttl)};
     std::optional<typename L1::Prepared> p;
@@ -471,10 +476,9 @@ class TieredCache {
       p.emplace(l1_.prepare_put(k, V(value), o));
     } catch (const ValueTooLarge&) {
       l1_.count_uncacheable();
-      return false;
+      return;
     }
-    l1_.store_prepared(std::move(k), std::move(*p), std::move(o), /*only_if_absent=*/false);
-    return true;
+    l1_.store_prepared(std::move(k), std::move(*p), std::move(o), /*only_if_absent=*/false, guard);
   }
 
   // ---- invalidation messages: "<origin hex> <op><payload>", op k(ey), p(refix), a(ll) ----
@@ -595,9 +599,10 @@ class TieredCache {
         if (o && l2_ttl) o->ttl = std::min({o->ttl.value_or(l1_ttl_), *l2_ttl, l1_ttl_});
         return capped(std::move(o));
       };
-      V v = l1_.lead_flight(key, f, tiered_load, l1_options);
-      if (l2_ttl) drop_if_overtaken(key, k, epoch);
-      return v;
+      // A loader's result is a write of its own (kept out by its flight if superseded); an L2
+      // read is a fill, stored only if no write of the key overtook it.
+      auto fill_guard = [&] { return !l2_ttl || not_overtaken(k, epoch)(); };
+      return l1_.lead_flight(key, f, tiered_load, l1_options, fill_guard);
     });
   }
 
