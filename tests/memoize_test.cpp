@@ -527,7 +527,7 @@ TEST_CASE("load time is accounted", "[memoize]") {
   CHECK(s.average_load_time() == s.total_load_time / 2);
 }
 
-TEST_CASE("the last copy going cancels its queued refreshes; a waiter gets Cancelled",
+TEST_CASE("the last copy going cancels its queued refreshes, and a waiter gets Cancelled",
           "[memoize][refresh]") {
   auto clock = std::make_shared<larder::ManualClock>();
   auto pool = std::make_shared<larder::ThreadPool>(1);

@@ -813,6 +813,14 @@ class Cache {
     detail::MutexLock lock(s.mu);
     s.invalidate_flight({key, h});
   }
+  /// Marks the loads in flight of keys pred(key) selects stale (for prefixes of non-string keys).
+  template <class Pred>
+  void invalidate_loads_if(Pred pred) {
+    for (ShardT& s : shards_) {
+      detail::MutexLock lock(s.mu);
+      s.invalidate_flights(pred);
+    }
+  }
   /// Whether the load of flight `f` (for `key`, still in flight) may no longer store its result.
   bool superseded(key_view key, const FlightT* f) {
     const std::uint64_t h = hash_of(key);

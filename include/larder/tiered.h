@@ -172,7 +172,7 @@ class TieredCache {
     const Epoch epoch = epoch_of(k);
     std::optional<Filled> f = read_l2(k);
     if (!f) return std::nullopt;
-    keep_in_l1(key, f->value, std::min(f->ttl, l1_ttl_), not_overtaken(k, epoch));
+    keep_in_l1(key, f->value, std::min(f->ttl, l1_ttl_), not_overtaken(epoch));
     return std::move(f->value);
   }
 
@@ -229,10 +229,10 @@ class TieredCache {
   /// Removes `key` from both tiers and publishes an invalidation; returns whether either held it.
   bool erase(key_view key) {
     const std::string k = options_.key_to_string(K(key));
-    bool local = l1_.erase(key);  // also tells loads in flight not to store
+    l1_.invalidate_loads(key);  // L2, then L1, as put() does
     Result<bool> r = backend_->erase(k);
     bump(k);
-    local = l1_.erase(key) || local;  // a fill that read L2 before the erase
+    const bool local = l1_.erase(key);
     const bool ok = remote(r);
     if (ok) announce('k', k);
     return local || (ok && *r);
@@ -241,6 +241,7 @@ class TieredCache {
   /// Removes every key starting with `prefix` from both tiers (L2: SCAN + UNLINK within the
   /// backend's namespace) and publishes an invalidation; returns how many L1 + L2 entries went.
   std::size_t erase_prefix(std::string_view prefix) {
+    // L1 before L2 too: loads in flight under the prefix learn not to store (flight.h).
     std::size_t n = erase_local_prefix(prefix);
     Result<std::size_t> r = backend_->erase_prefix(prefix);
     bump_all();
@@ -255,7 +256,7 @@ class TieredCache {
   /// Removes everything from L1 and every key of L2 (within the backend's namespace), and tells
   /// the other caches to clear their L1.
   void clear() {
-    l1_.clear();
+    l1_.clear();  // before L2 too: loads in flight learn not to store (flight.h)
     const Result<std::size_t> r = backend_->erase_prefix("");
     bump_all();
     l1_.clear();
@@ -436,28 +437,33 @@ class TieredCache {
   // ever sees the older value in L1. (A load's result is kept from overwriting a write by its
   // flight: flight.h.)
 
+  /// A key's epoch as a fill saw it before its L2 read (and where to look again).
   struct Epoch {
-    std::uint64_t all, key;
-    bool operator==(const Epoch&) const = default;
+    const std::atomic<std::uint64_t>* stripe = nullptr;
+    std::uint64_t all = 0, key = 0;
   };
   static constexpr std::size_t kEpochStripes = 64;
   std::atomic<std::uint64_t>& stripe(std::string_view l2_key) noexcept {
     return key_epochs_[std::hash<std::string_view>{}(l2_key) % kEpochStripes];
   }
   Epoch epoch_of(std::string_view l2_key) noexcept {
+    const std::atomic<std::uint64_t>& s = stripe(l2_key);
     const std::uint64_t all = all_epoch_.load(std::memory_order_seq_cst);
-    return {all, stripe(l2_key).load(std::memory_order_seq_cst)};
+    return {&s, all, s.load(std::memory_order_seq_cst)};
   }
   void bump(std::string_view l2_key) noexcept {
     stripe(l2_key).fetch_add(1, std::memory_order_seq_cst);
   }
   void bump_all() noexcept { all_epoch_.fetch_add(1, std::memory_order_seq_cst); }
 
-  /// The store guard of a fill from an L2 read of `k` begun at `epoch`: true while no write of
-  /// the key has landed since (else counted in fills_dropped).
-  auto not_overtaken(std::string_view k, const Epoch& epoch) {
-    return [this, k, epoch] {
-      if (epoch_of(k) == epoch) return true;
+  /// The store guard of a fill from an L2 read begun at `epoch`: true while no write of the key
+  /// has landed since (else counted in fills_dropped). Two loads: it runs under L1's lock.
+  auto not_overtaken(const Epoch& epoch) {
+    return [this, epoch] {
+      if (all_epoch_.load(std::memory_order_seq_cst) == epoch.all &&
+          epoch.stripe->load(std::memory_order_seq_cst) == epoch.key) {
+        return true;
+      }
       fills_dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
     };
@@ -541,9 +547,11 @@ class TieredCache {
     if constexpr (std::convertible_to<const K&, std::string_view>) {
       return l1_.erase_prefix(prefix);
     } else {
-      return l1_.erase_if([&](const K& k, const V&) {
+      auto has_prefix = [&](const K& k) {
         return std::string_view(options_.key_to_string(k)).starts_with(prefix);
-      });
+      };
+      l1_.invalidate_loads_if(has_prefix);  // erase_if cannot: it tests values
+      return l1_.erase_if([&](const K& k, const V&) { return has_prefix(k); });
     }
   }
 
@@ -601,7 +609,7 @@ class TieredCache {
       };
       // A loader's result is a write of its own (kept out by its flight if superseded); an L2
       // read is a fill, stored only if no write of the key overtook it.
-      auto fill_guard = [&] { return !l2_ttl || not_overtaken(k, epoch)(); };
+      auto fill_guard = [&] { return !l2_ttl || not_overtaken(epoch)(); };
       return l1_.lead_flight(key, f, tiered_load, l1_options, fill_guard);
     });
   }
