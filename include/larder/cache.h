@@ -660,7 +660,7 @@ class Cache {
       }
       if (retire) {
         // A load's result: not over a write that landed while it loaded (flight.h).
-        const bool superseded = retire->stale() || s.entry_stamp({key, h}) != retire->stamp();
+        const bool superseded = s.superseded({key, h}, *retire);
         s.remove_flight(retire);
         if (superseded) return false;
       } else if (!kGuarded) {
@@ -826,7 +826,7 @@ class Cache {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
     detail::MutexLock lock(s.mu);
-    return f->stale() || s.entry_stamp({key, h}) != f->stamp();
+    return s.superseded({key, h}, *f);
   }
   /// Counts a value returned without being stored (Stats::uncacheable).
   void count_uncacheable() noexcept { uncacheable_.fetch_add(1, std::memory_order_relaxed); }

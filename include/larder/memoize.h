@@ -413,13 +413,7 @@ class MemoState {
     // one finds itself cancelled, so `self` is alive whenever the task uses it.
     auto task = [self = this, refreshes = tasks_, pending,
                  saved = std::tuple<std::decay_t<Args>...>(args...)]() mutable {
-      {
-        std::lock_guard<std::mutex> lock(refreshes->mu);
-        auto it = std::find(refreshes->queued.begin(), refreshes->queued.end(), pending);
-        if (it == refreshes->queued.end()) return;  // cancelled by close()
-        refreshes->queued.erase(it);
-        ++refreshes->running;
-      }
+      if (!refreshes->take(pending, /*run=*/true)) return;  // cancelled by close()
       pending->flight->lead_here();
       auto load = [&] {
         return std::apply([&](auto&... a) { return self->timed_load(a...); }, saved);
@@ -440,16 +434,7 @@ class MemoState {
       executor_->execute(std::move(task));
     } catch (...) {
       // The executor refused the task: release the flight so the key is not blocked.
-      bool mine = false;
-      {
-        std::lock_guard<std::mutex> lock(tasks_->mu);
-        auto it = std::find(tasks_->queued.begin(), tasks_->queued.end(), pending);
-        if (it != tasks_->queued.end()) {
-          tasks_->queued.erase(it);
-          mine = true;
-        }
-      }
-      if (mine) {
+      if (tasks_->take(pending, /*run=*/false)) {
         cache_->retire_flight(key, a.flight.get());
         a.flight->set_exception(std::current_exception());
       }
@@ -468,6 +453,17 @@ class MemoState {
     std::condition_variable idle;                  // a refresh ended
     std::vector<std::shared_ptr<Pending>> queued;  // not started yet
     int running = 0;
+
+    /// Takes `p` off the queue (and counts it running if `run`); false if it is no longer
+    /// there (cancelled by close()).
+    bool take(const std::shared_ptr<Pending>& p, bool run) {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = std::find(queued.begin(), queued.end(), p);
+      if (it == queued.end()) return false;
+      queued.erase(it);
+      if (run) ++running;
+      return true;
+    }
   };
 
   std::unique_ptr<CacheT> owned_;

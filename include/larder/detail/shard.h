@@ -505,6 +505,11 @@ class alignas(128) Shard {
     return stamp;
   }
   static constexpr std::uint64_t kNoEntryStamp = ~std::uint64_t{0};
+  /// Whether load `f` of the key `p` names may no longer store its result: marked stale, or the
+  /// entry is not the one it started from (flight.h).
+  bool superseded(const Probe& p, const Flight<V>& f) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return f.stale() || entry_stamp(p) != f.stamp();
+  }
   /// Forgets `flight` (no-op if already retired).
   void remove_flight(const Flight<V>* flight) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     for (auto it = flights_.begin(); it != flights_.end(); ++it) {
