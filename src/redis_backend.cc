@@ -624,6 +624,45 @@ Result<void> RedisBackend::set_many(std::span<const BackendItem> items, Duration
   return {};
 }
 
+Result<bool> RedisBackend::set_if_absent(std::string_view k, std::string_view value, Duration ttl) {
+  if (ttl != kNoExpiry && ttl.count() <= 0) {
+    return Error{ErrorCode::kServer, "larder: Backend::set ttl must be positive or kNoExpiry"};
+  }
+  const std::string pk = impl_->key(k);
+  Command set;
+  set.args = {"SET", pk, value, "NX"};
+  const std::string ms = ttl == kNoExpiry ? std::string() : ms_string(ttl);
+  if (ttl != kNoExpiry) {
+    set.args.push_back("PX");
+    set.args.push_back(ms);
+  }
+  Result<std::vector<Reply>> r = impl_->run({set}, /*read_only=*/false, "SET NX");
+  if (!r) return r.error();
+  const redisReply* reply = (*r)[0].get();
+  if (reply->type == REDIS_REPLY_NIL) return false;  // the key was there
+  if (reply->type == REDIS_REPLY_STATUS) return true;
+  return Error{ErrorCode::kProtocol, "larder: redis: unexpected reply to SET NX"};
+}
+
+Result<bool> RedisBackend::erase_if_equal(std::string_view k, std::string_view value) {
+  // One script, so nothing lands between the comparison and the delete. Sent whole each time
+  // (EVAL, not EVALSHA): it is short, and a server restart cannot lose it.
+  static constexpr std::string_view kScript =
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
+      "return 0";
+  const std::string pk = impl_->key(k);
+  Result<std::vector<Reply>> r =
+      impl_->run({{{"EVAL", kScript, "1", pk, value}}}, /*read_only=*/false, "EVAL");
+  if (!r) return r.error();
+  const redisReply* reply = (*r)[0].get();
+  if (reply->type != REDIS_REPLY_INTEGER) {
+    return Error{ErrorCode::kProtocol,
+                 "larder: redis: unexpected reply to the erase_if_equal "
+                 "script"};
+  }
+  return reply->integer > 0;
+}
+
 Result<bool> RedisBackend::erase(std::string_view k) {
   const std::string pk = impl_->key(k);
   Result<std::vector<Reply>> r = impl_->run({{{"UNLINK", pk}}}, /*read_only=*/false, "UNLINK");

@@ -88,6 +88,43 @@ inline void backend_contract(larder::Backend& b) {
     CHECK(!*second);
     CHECK(!b.get("e")->has_value());
   }
+  SECTION("set_if_absent stores only where nothing is") {
+    auto first = b.set_if_absent("nx", "one", 10s);
+    auto second = b.set_if_absent("nx", "two", 100s);
+    REQUIRE(first.ok());
+    REQUIRE(second.ok());
+    CHECK(*first);
+    CHECK(!*second);
+    auto r = b.get("nx");
+    REQUIRE(r.ok());
+    REQUIRE(r->has_value());
+    CHECK((*r)->value == "one");
+    CHECK((*r)->ttl <= 10s);  // the existing entry's ttl is kept too
+    auto forever = b.set_if_absent("nx-forever", "x", larder::kNoExpiry);
+    REQUIRE(forever.ok());
+    CHECK(*forever);
+    CHECK((*b.get("nx-forever"))->ttl == larder::kNoExpiry);
+    CHECK(!b.set_if_absent("nx-zero", "v", 0s).ok());
+    CHECK(!b.get("nx-zero")->has_value());
+  }
+  SECTION("erase_if_equal removes only the value it names") {
+    const std::string bin("a\0b", 3);
+    REQUIRE(b.set("ce", bin, 10s).ok());
+    auto other = b.erase_if_equal("ce", std::string("a\0c", 3));
+    REQUIRE(other.ok());
+    CHECK(!*other);
+    CHECK(b.get("ce")->has_value());
+    auto prefix_only = b.erase_if_equal("ce", "a");
+    REQUIRE(prefix_only.ok());
+    CHECK(!*prefix_only);
+    auto same = b.erase_if_equal("ce", bin);
+    REQUIRE(same.ok());
+    CHECK(*same);
+    CHECK(!b.get("ce")->has_value());
+    auto missing = b.erase_if_equal("ce", bin);
+    REQUIRE(missing.ok());
+    CHECK(!*missing);
+  }
   SECTION("erase_prefix removes exactly the keys with that literal prefix") {
     for (const char* k : {"a:1", "a:2", "b:1", "a*1", "ab"}) REQUIRE(b.set(k, "v", 10s).ok());
     auto n = b.erase_prefix("a:");

@@ -112,15 +112,17 @@ TEST_CASE("TieredCache: writes go through, and other caches drop their copy", "[
 }
 
 namespace {
-/// A MemoryBackend seen through a hook that runs once, right after the next get() has read its
-/// value: to put an invalidation between an L2 read and the L1 fill it leads to. With `pause`
-/// set, every get() also yields the thread a varying number of times after its read, which
-/// widens the window between an L2 read and its fill for the threads racing it (then after_get
-/// must stay empty: it is for one thread).
+/// A MemoryBackend seen through hooks that run once: after_get right after the next get() has
+/// read its value (to put an invalidation between an L2 read and the L1 fill it leads to);
+/// before_set / after_set around the next set() or set_if_absent() (to put a write between a
+/// load's L2 write and the checks around it). With `pause` set, every get() also yields the
+/// thread a varying number of times after its read, which widens the window between an L2 read
+/// and its fill for the threads racing it (then the hooks must stay empty: they are for one
+/// thread).
 class ReadHook final : public larder::Backend {
  public:
   explicit ReadHook(std::shared_ptr<MemoryBackend> in) : in_(std::move(in)) {}
-  std::function<void()> after_get;
+  std::function<void()> after_get, before_set, after_set;
   std::atomic<bool> pause{false};
 
   larder::Result<std::optional<larder::BackendEntry>> get(std::string_view k) override {
@@ -139,7 +141,14 @@ class ReadHook final : public larder::Backend {
     return in_->get_many(k);
   }
   larder::Result<void> set(std::string_view k, std::string_view v, larder::Duration t) override {
-    return in_->set(k, v, t);
+    return around_set([&] { return in_->set(k, v, t); });
+  }
+  larder::Result<bool> set_if_absent(std::string_view k, std::string_view v,
+                                     larder::Duration t) override {
+    return around_set([&] { return in_->set_if_absent(k, v, t); });
+  }
+  larder::Result<bool> erase_if_equal(std::string_view k, std::string_view v) override {
+    return in_->erase_if_equal(k, v);
   }
   larder::Result<void> set_many(std::span<const larder::BackendItem> i,
                                 larder::Duration t) override {
@@ -158,6 +167,13 @@ class ReadHook final : public larder::Backend {
   }
 
  private:
+  template <class F>
+  std::invoke_result_t<F> around_set(F f) {
+    if (auto h = std::exchange(before_set, nullptr)) h();
+    auto r = f();
+    if (auto h = std::exchange(after_set, nullptr)) h();
+    return r;
+  }
   std::shared_ptr<MemoryBackend> in_;
   std::atomic<unsigned> reads_{0};
 };
@@ -218,6 +234,79 @@ TEST_CASE("TieredCache: a fill that raced this cache's own write does not outliv
   CHECK(t.get("k") == expected);
   CHECK(t.l1().peek("k") == expected);
   CHECK(loads == 0);
+}
+
+TEST_CASE("TieredCache: a load's L2 write never undoes a write that overtook it", "[tiered]") {
+  // A get_or_load misses both tiers and loads; a write of the key lands just before the load's
+  // L2 write, or just after it (before the load sees it was overtaken). Once that write has
+  // returned, L2 must hold it (or a later one): the load neither overwrites it nor takes it back.
+  World w;
+  auto hooked = std::make_shared<ReadHook>(w.l2);
+  TieredCache<std::string, std::string> t(w.l1(), hooked), other(w.l1(), w.l2);
+  const std::string when = GENERATE(as<std::string>{}, "before", "after");
+  const std::string who = GENERATE(as<std::string>{}, "this cache", "another cache");
+  const std::string read = GENERATE(as<std::string>{}, "get_or_load", "cached");
+  INFO(read << ": a put by " << who << " lands " << when << " the load's L2 write");
+  auto put = [&] { (who == "this cache" ? t : other).put("k", "v2"); };
+  (when == "before" ? hooked->before_set : hooked->after_set) = put;
+  auto memo = larder::cached(
+      t, [](const std::string&) { return std::string("loaded"); },
+      [](const std::string& id) { return id; });
+  const std::string got =
+      read == "cached" ? memo("k") : t.get_or_load("k", [] { return std::string("loaded"); });
+  CHECK(got == "loaded");  // the load's callers get its result
+  REQUIRE(!hooked->before_set);
+  REQUIRE(!hooked->after_set);
+  const auto in_l2 = w.l2->get("k");
+  REQUIRE(in_l2->has_value());
+  CHECK(larder::decode_framed<std::string>((*in_l2)->value, 1 << 20).value() == "v2");
+  CHECK(t.get("k") == "v2");
+  CHECK(other.get("k") == "v2");
+  t.l1().clear();
+  CHECK(t.get("k") == "v2");
+}
+
+TEST_CASE("TieredCache: a refresh-ahead reload overtaken during its L2 write keeps the write",
+          "[tiered]") {
+  // A reload overwrites L2 on purpose (no set_if_absent); a put landing during that L2 write
+  // must still be what L2 holds after the reload has taken its own result back.
+  World w;
+  auto hooked = std::make_shared<ReadHook>(w.l2);
+  TieredCache<std::string, std::string> t(w.l1(), hooked);
+  int calls = 0;
+  auto memo = larder::cached(
+      t, [&](const std::string&) { return "loaded" + std::to_string(++calls); },
+      [](const std::string& id) { return id; },
+      {.ttl = 10s, .refresh_after = 5s, .executor = std::make_shared<larder::InlineExecutor>()});
+  CHECK(memo("k") == "loaded1");
+  w.clock->advance(6s);
+  hooked->after_set = [&] { t.put("k", "v2"); };
+  CHECK(memo("k") == "loaded1");  // the current value; the reload ran inline
+  CHECK(calls == 2);
+  REQUIRE(!hooked->after_set);
+  const auto in_l2 = w.l2->get("k");
+  REQUIRE(in_l2->has_value());
+  CHECK(larder::decode_framed<std::string>((*in_l2)->value, 1 << 20).value() == "v2");
+  CHECK(memo("k") == "v2");
+  t.l1().clear();
+  CHECK(memo("k") == "v2");
+  CHECK(calls == 2);
+}
+
+TEST_CASE("TieredCache: a load overtaken by an erase during its L2 write takes it back",
+          "[tiered]") {
+  World w;
+  auto hooked = std::make_shared<ReadHook>(w.l2);
+  TieredCache<std::string, std::string> t(w.l1(), hooked), other(w.l1(), w.l2);
+  const std::string who = GENERATE(as<std::string>{}, "this cache", "another cache");
+  INFO("an erase by " << who);
+  hooked->after_set = [&] { (who == "this cache" ? t : other).erase("k"); };
+  CHECK(t.get_or_load("k", [] { return std::string("loaded"); }) == "loaded");
+  REQUIRE(!hooked->after_set);
+  CHECK(!w.l2->get("k")->has_value());
+  CHECK(!t.l1().contains("k"));
+  CHECK(!t.get("k"));
+  CHECK(!other.get("k"));
 }
 
 TEST_CASE("TieredCache: reads return values L1 cannot hold, uncached, and do not throw",
@@ -481,8 +570,7 @@ TEST_CASE("TieredCache: its own writes against its own fills, on several threads
   slow->pause = true;
   TieredCache<std::string, std::string> t(w.l1(), slow);
   // L2 holds the key from the start, so the readers' loader never runs: this is about fills.
-  // (A load that misses L2 writes its result there, and a write racing it can leave L2 without
-  // the key; the load-against-write tests are the deterministic ones in this file.)
+  // (Loads against writes are the deterministic tests above, one interleaving each.)
   t.put("k", "0");
   constexpr int kWrites = 3000;
   std::atomic<int> done{0};  // the last put that returned

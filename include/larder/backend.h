@@ -16,6 +16,11 @@
 // Invalidation messages. publish()/subscribe() carry "this key changed" notices between the
 // processes sharing a backend, so each can drop its in-process copy (TieredCache does this).
 //
+// Conditional writes. set_if_absent() and erase_if_equal() are atomic on the backend: TieredCache
+// writes a loader's result with the first (so it never overwrites a write that reached L2 after
+// its L2 read found nothing) and takes it back with the second (so it never removes a later
+// write of the key). An implementation must make them atomic against every other write.
+//
 // THREAD SAFETY. Every member of every implementation may be called concurrently.
 #pragma once
 
@@ -134,8 +139,15 @@ class Backend {
   virtual Result<void> set(std::string_view key, std::string_view value, Duration ttl) = 0;
   /// Stores every item with the same ttl: one round trip.
   virtual Result<void> set_many(std::span<const BackendItem> items, Duration ttl) = 0;
+  /// Stores `value` under `key` for `ttl` only if the key is absent, atomically (Redis: SET NX);
+  /// true if it stored. An existing value is left as it is, TTL included.
+  virtual Result<bool> set_if_absent(std::string_view key, std::string_view value,
+                                     Duration ttl) = 0;
   /// Removes `key`; true if it existed.
   virtual Result<bool> erase(std::string_view key) = 0;
+  /// Removes `key` only if its value is exactly `value`, atomically (Redis: a script); true if it
+  /// removed it. How a writer takes back its own write without removing a later one's.
+  virtual Result<bool> erase_if_equal(std::string_view key, std::string_view value) = 0;
   /// Removes every key starting with `prefix` (taken literally); returns how many.
   virtual Result<std::size_t> erase_prefix(std::string_view prefix) = 0;
   /// Round-trip time of a no-op, or why the backend is unhealthy.

@@ -17,8 +17,10 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,21 +59,40 @@ class MemoryBackend final : public Backend {
 
   Result<void> set(std::string_view key, std::string_view value, Duration ttl) override {
     Timer t(counters_);
-    return t.check(write(key, value, ttl));
+    std::lock_guard<std::mutex> lock(stripe(key));
+    Result<bool> r = write(key, value, ttl, /*only_if_absent=*/false);
+    if (!r) return t.check(Result<void>(r.error()));
+    return {};
   }
 
   Result<void> set_many(std::span<const BackendItem> items, Duration ttl) override {
     Timer t(counters_);
     for (const BackendItem& it : items) {
-      Result<void> r = write(it.key, it.value, ttl);
-      if (!r) return t.check(std::move(r));
+      std::lock_guard<std::mutex> lock(stripe(it.key));
+      Result<bool> r = write(it.key, it.value, ttl, /*only_if_absent=*/false);
+      if (!r) return t.check(Result<void>(r.error()));
     }
     return {};
+  }
+
+  Result<bool> set_if_absent(std::string_view key, std::string_view value, Duration ttl) override {
+    Timer t(counters_);
+    std::lock_guard<std::mutex> lock(stripe(key));
+    return t.check(write(key, value, ttl, /*only_if_absent=*/true));
   }
 
   Result<bool> erase(std::string_view key) override {
     Timer t(counters_);
     return store_.erase(key);
+  }
+
+  Result<bool> erase_if_equal(std::string_view key, std::string_view value) override {
+    Timer t(counters_);
+    // Under the key's stripe no write can store between the look and the erase; removals
+    // (erase, expiry, eviction) may, and then the erase removes nothing, which is right.
+    std::lock_guard<std::mutex> lock(stripe(key));
+    const std::optional<std::string> v = store_.peek(key);
+    return v && *v == value && store_.erase(key);
   }
 
   Result<std::size_t> erase_prefix(std::string_view prefix) override {
@@ -185,16 +206,28 @@ class MemoryBackend final : public Backend {
     return BackendEntry{std::move(*r.value), left};
   }
 
-  Result<void> write(std::string_view key, std::string_view value, Duration ttl) {
+  /// Stores (under the key's stripe); false if only_if_absent and a live value is there.
+  Result<bool> write(std::string_view key, std::string_view value, Duration ttl,
+                     bool only_if_absent) {
     try {
+      if (only_if_absent) {
+        return store_.put_if_absent(std::string(key), std::string(value), {.ttl = ttl});
+      }
       store_.put(std::string(key), std::string(value), {.ttl = ttl});
     } catch (const std::exception& e) {
       return Error{ErrorCode::kServer, e.what()};  // invalid ttl, value above max_bytes
     }
-    return {};
+    return true;
+  }
+
+  // Writes that store take their key's stripe, so that erase_if_equal is atomic against them.
+  static constexpr std::size_t kStripes = 64;
+  std::mutex& stripe(std::string_view key) noexcept {
+    return stripes_[std::hash<std::string_view>{}(key) % kStripes];
   }
 
   std::shared_ptr<Subscribers> subscribers_;
+  std::array<std::mutex, kStripes> stripes_;
   Cache<std::string, std::string> store_;
   detail::BackendCounters counters_;
 };

@@ -29,6 +29,8 @@
 // SECURITY. Passwords never appear in error messages or stats. Commands are sent argv-style
 // (binary-safe; user data is never a format string). erase_prefix uses SCAN + UNLINK (never KEYS)
 // with `* ? [ ] \` in the prefix escaped, so a prefix cannot match outside itself.
+// set_if_absent is SET NX; erase_if_equal a three-line Lua script sent with EVAL (an ACL user
+// needs +eval, or +@scripting, besides the read and write commands).
 //
 // INVALIDATION CHANNEL. publish()/subscribe() use Redis pub/sub on `channel` (default:
 // key_prefix + "larder:invalidate:" + db; pub/sub ignores SELECT, hence the db in the name). An
@@ -113,7 +115,9 @@ class RedisBackend final : public Backend {
       std::span<const std::string_view> keys) override;
   Result<void> set(std::string_view key, std::string_view value, Duration ttl) override;
   Result<void> set_many(std::span<const BackendItem> items, Duration ttl) override;
+  Result<bool> set_if_absent(std::string_view key, std::string_view value, Duration ttl) override;
   Result<bool> erase(std::string_view key) override;
+  Result<bool> erase_if_equal(std::string_view key, std::string_view value) override;
   Result<std::size_t> erase_prefix(std::string_view prefix) override;
   Result<Duration> ping() override;
   BackendStats stats() const override;

@@ -22,8 +22,14 @@
 // this process returns an older value: an L2 read that began before it is not kept in L1, and a
 // load in flight for its key (get_or_load, cached()) returns its result to its callers without
 // storing it in either tier (see "FILLS AGAINST WRITES" below and larder/detail/flight.h). A
-// write by another process is seen once its message arrives; a load here whose L2 write lands
-// between that process's write and its message can still overwrite it (last writer wins).
+// loader's result goes to L2 with Backend::set_if_absent after the L2 miss that started it, so
+// it never overwrites a write (of any process) that reached L2 after that miss; a result whose
+// load was overtaken during its L2 write is taken back with Backend::erase_if_equal, which never
+// removes a later write. A write by another process reaches this process's loads once its
+// message arrives: a load whose L2 write lands between that process's erase and its message
+// stays in L2 (the cache-aside race, bounded by the TTL), and a refresh-ahead reload (which
+// overwrites on purpose) can likewise overwrite a put in that window (last writer wins). All of
+// this holds while L2 answers: a write whose L2 part fails leaves L2 as it was.
 //
 // DEGRADATION. When L2 fails (timeout, connection, breaker open, ...) reads fall back to L1 (and,
 // for get_or_load / memoized functions, to the loader), writes still land in L1, and the failure
@@ -405,10 +411,12 @@ class TieredCache {
   }
 
   /// The value of L2 key `k` and its remaining TTL, counted as an L2 hit or miss. nullopt:
-  /// absent, undecodable (also a decode error) or failed (an L2 error).
-  std::optional<Filled> read_l2(const std::string& k) {
+  /// absent, undecodable (also a decode error) or failed (an L2 error); `*absent` (if given) is
+  /// set to whether L2 answered that it holds nothing for `k`.
+  std::optional<Filled> read_l2(const std::string& k, bool* absent = nullptr) {
     Result<std::optional<BackendEntry>> r = backend_->get(k);
     if (!remote(r)) return std::nullopt;
+    if (absent) *absent = !*r;
     std::optional<V> v;
     if (*r && (*r)->ttl.count() > 0) {  // (a zero TTL would break Backend's contract: absent)
       if (Result<V> d = decode_framed<V>((*r)->value, compression_.max_value_size)) {
@@ -581,7 +589,7 @@ class TieredCache {
   template <class Load, class OptionsFor>
   V lead_flight(key_view key, const std::shared_ptr<typename L1::FlightT>& f, Load& load,
                 OptionsFor& options_for) {
-    auto through = [&] { return load_through(key, *f, load, options_for); };
+    auto through = [&] { return load_through(key, *f, load, options_for, nullptr); };
     auto l1_options = [&](const V& v) { return capped(options_for(v)); };
     return l1_.lead_flight(key, f, through, l1_options);
   }
@@ -594,22 +602,25 @@ class TieredCache {
       const std::string k = options_.key_to_string(K(key));
       std::optional<Duration> l2_ttl;
       Epoch epoch{};
+      bool l2_has_other = false;  // the loader's result lost its L2 write to another's
       auto tiered_load = [&]() -> V {
         epoch = epoch_of(k);
-        if (std::optional<Filled> filled = read_l2(k)) {
+        bool absent = false;
+        if (std::optional<Filled> filled = read_l2(k, &absent)) {
           l2_ttl = filled->ttl;
           return std::move(filled->value);
         }
-        return load_through(key, *f, load, options_for);
+        return load_through(key, *f, load, options_for, absent ? &l2_has_other : nullptr);
       };
       auto l1_options = [&](const V& v) -> std::optional<PutOptions> {
         std::optional<PutOptions> o = options_for(v);
         if (o && l2_ttl) o->ttl = std::min({o->ttl.value_or(l1_ttl_), *l2_ttl, l1_ttl_});
         return capped(std::move(o));
       };
-      // A loader's result is a write of its own (kept out by its flight if superseded); an L2
+      // A loader's result is a write of its own (kept out by its flight if superseded), not
+      // kept in L1 when L2 took another write meanwhile (the next read fetches that one); an L2
       // read is a fill, stored only if no write of the key overtook it.
-      auto fill_guard = [&] { return !l2_ttl || not_overtaken(epoch)(); };
+      auto fill_guard = [&] { return !l2_has_other && (!l2_ttl || not_overtaken(epoch)()); };
       return l1_.lead_flight(key, f, tiered_load, l1_options, fill_guard);
     });
   }
@@ -620,12 +631,21 @@ class TieredCache {
   }
 
   /// Runs the loader of flight `f` and writes its result through to L2 (unless options_for says
-  /// not to store it, e.g. an absent result without negative caching). Not when a write of the
-  /// key in this process landed while it loaded (the flight is superseded, flight.h); and when
-  /// one lands during its L2 write, that write is undone (the other may have reached L2 first).
-  /// A result too heavy for L2 is returned, not written (counted in Stats::uncacheable).
+  /// not to store it, e.g. an absent result without negative caching). A result too heavy for L2
+  /// is returned, not written (counted in Stats::uncacheable).
+  ///
+  /// Against writes of the key in this process (each marks the flight superseded before it
+  /// reaches L2; flight.h), and writes of other processes once their message has arrived:
+  ///  - superseded before the L2 write: nothing is written;
+  ///  - after an L2 read found the key absent (`lost` given), the write is set_if_absent, so a
+  ///    write that reached L2 after that read is never overwritten (then `*lost` is set, and the
+  ///    result is not kept in L1 either);
+  ///  - superseded during the L2 write: the write is taken back with erase_if_equal, which
+  ///    removes these bytes only, never a later write's.
+  /// So once a write has returned, L2 holds it, a later write, or nothing; never this result.
   template <class Load, class OptionsFor>
-  V load_through(key_view key, const typename L1::FlightT& f, Load& load, OptionsFor& options_for) {
+  V load_through(key_view key, const typename L1::FlightT& f, Load& load, OptionsFor& options_for,
+                 bool* lost) {
     V v = load();
     std::optional<PutOptions> o = options_for(std::as_const(v));
     if (!o || l1_.superseded(key, &f)) return v;
@@ -637,11 +657,23 @@ class TieredCache {
       return v;
     }
     const std::string k = options_.key_to_string(K(key));
-    const Result<void> r = backend_->set(k, *bytes, o->ttl.value_or(l1_ttl_));
+    const Duration ttl = o->ttl.value_or(l1_ttl_);
+    Result<bool> stored = true;
+    if (lost) {
+      stored = backend_->set_if_absent(k, *bytes, ttl);
+    } else if (Result<void> r = backend_->set(k, *bytes, ttl); !r) {
+      stored = r.error();
+    }
+    if (stored && !*stored) {
+      *lost = true;  // another write got there first: it stays, and ours is not kept
+      return v;
+    }
     if (l1_.superseded(key, &f)) {
-      (void)backend_->erase(k);  // counted by the backend if it fails; the next write mends it
-      announce('k', k);          // another cache may have read our bytes meanwhile
-    } else if (remote(r)) {
+      // Failed or not, the write may have landed: take it back (counted by the backend if this
+      // fails too; the next write mends it), and tell the caches that may have read it.
+      (void)backend_->erase_if_equal(k, *bytes);
+      announce('k', k);
+    } else if (remote(stored)) {
       announce('k', k);
     }
     return v;
