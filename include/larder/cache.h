@@ -304,8 +304,8 @@ class Cache {
   ///
   ///   User u = users.get_or_load("u:1", [&] { return db.load("u:1"); }, {.ttl = 1min});
   template <class Loader>
-  requires std::invocable<Loader&> && std::convertible_to<std::invoke_result_t<Loader&>, V> V
-  get_or_load(key_view key, Loader loader, PutOptions opts = {}) {
+    requires std::invocable<Loader&> && std::convertible_to<std::invoke_result_t<Loader&>, V>
+  V get_or_load(key_view key, Loader loader, PutOptions opts = {}) {
     if (std::optional<V> v = get(key)) return *std::move(v);
     auto any = [](Duration, Duration) { return true; };
     auto options_for = [&opts](const V&) -> std::optional<PutOptions> { return opts; };
@@ -338,7 +338,8 @@ class Cache {
   /// pred runs under a shard lock: it must not call this cache. O(entries). (Values stored
   /// compressed are decompressed, under the lock, to be shown to pred.)
   template <class Pred>
-  requires std::predicate<Pred&, const K&, const V&> std::size_t erase_if(Pred pred) {
+    requires std::predicate<Pred&, const K&, const V&>
+  std::size_t erase_if(Pred pred) {
     auto matches = [&](const K& key, const auto& e) {
       if constexpr (kFrames) {
         if (e.framed) {
@@ -355,8 +356,9 @@ class Cache {
   /// Removes every live entry whose key starts with `prefix`; returns how many. String-like keys
   /// only. O(entries); looks at keys only (compressed values are not decompressed). Loads of such
   /// keys in flight store nothing (see erase()).
-  std::size_t erase_prefix(
-      std::string_view prefix) requires std::convertible_to<const K&, std::string_view> {
+  std::size_t erase_prefix(std::string_view prefix)
+    requires std::convertible_to<const K&, std::string_view>
+  {
     auto has_prefix = [prefix](const K& key) {
       return std::string_view(key).substr(0, prefix.size()) == prefix;
     };

@@ -58,8 +58,9 @@ struct Codec<std::string> {
 };
 
 template <class T>
-requires(std::same_as<T, std::vector<std::byte>> || std::same_as<T, std::vector<std::uint8_t>> ||
-         std::same_as<T, std::vector<char>>) struct Codec<T> {
+  requires(std::same_as<T, std::vector<std::byte>> || std::same_as<T, std::vector<std::uint8_t>> ||
+           std::same_as<T, std::vector<char>>)
+struct Codec<T> {
   static void encode(const T& v, std::string& out) {
     out.append(reinterpret_cast<const char*>(v.data()), v.size());
   }
@@ -95,7 +96,8 @@ inline constexpr bool kBitwiseCodec = false;
 /// an enum from any value of its underlying type (give an unscoped enum a fixed underlying type
 /// if its bytes may come from elsewhere).
 template <class T>
-requires(std::is_arithmetic_v<T> || std::is_enum_v<T>) struct Codec<T> {
+  requires(std::is_arithmetic_v<T> || std::is_enum_v<T>)
+struct Codec<T> {
   static void encode(const T& v, std::string& out) {
     const T le = detail::byteswap_if_big_endian(v);
     out.append(reinterpret_cast<const char*>(&le), sizeof(T));
@@ -124,8 +126,9 @@ requires(std::is_arithmetic_v<T> || std::is_enum_v<T>) struct Codec<T> {
 /// portable across platforms or builds; fine for one process's memory, think twice for a shared
 /// remote tier).
 template <class T>
-requires(std::is_trivially_copyable_v<T> && !std::is_arithmetic_v<T> && !std::is_enum_v<T> &&
-         !kByteLike<T> && kBitwiseCodec<T>) struct Codec<T> {
+  requires(std::is_trivially_copyable_v<T> && !std::is_arithmetic_v<T> && !std::is_enum_v<T> &&
+           !kByteLike<T> && kBitwiseCodec<T>)
+struct Codec<T> {
   static void encode(const T& v, std::string& out) {
     out.append(reinterpret_cast<const char*>(&v), sizeof(T));
   }

@@ -55,8 +55,12 @@ template <class V>
 class EncodeFlag {
  public:
   constexpr EncodeFlag() noexcept = default;
-  constexpr EncodeFlag(bool on) noexcept requires Encodable<V> : on_(on) {}
-  consteval EncodeFlag(bool on) noexcept requires(!Encodable<V>) : on_(on) {
+  constexpr EncodeFlag(bool on) noexcept
+    requires Encodable<V>
+      : on_(on) {}
+  consteval EncodeFlag(bool on) noexcept
+    requires(!Encodable<V>)
+      : on_(on) {
     if (on) {
       compression_encode_needs_a_larder_Codec_for_this_value_type_specialize_larder_Codec_or_leave_encode_false();
     }
@@ -113,7 +117,8 @@ struct BasicCompressionOptions {
   /// The same settings with another `encode` type (e.g. a CompressionOptions into
   /// Options<K, V>::compression, or back).
   template <class To>
-  requires(!std::same_as<To, Encode>) operator BasicCompressionOptions<To>() const {
+    requires(!std::same_as<To, Encode>)
+  operator BasicCompressionOptions<To>() const {
     To flag{};
     if constexpr (std::same_as<To, bool>) {
       flag = static_cast<bool>(encode);
@@ -152,8 +157,8 @@ bool looks_like_frame(std::string_view bytes) noexcept;
 /// The value of type V in `frame`: decode_frame (bounded by `max_value_size`), then V's codec
 /// (std::string: the bytes themselves). Every failure is an Error value.
 template <class V>
-requires std::same_as<V, std::string> || Encodable<V> Result<V> decode_framed(
-    std::string_view frame, std::size_t max_value_size) {
+  requires std::same_as<V, std::string> || Encodable<V>
+Result<V> decode_framed(std::string_view frame, std::size_t max_value_size) {
   Result<std::string> bytes = decode_frame(frame, max_value_size);
   if (!bytes) return bytes.error();
   if constexpr (std::same_as<V, std::string>) {

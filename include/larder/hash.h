@@ -80,7 +80,7 @@ struct Hash {
 };
 
 template <class K>
-requires std::is_integral_v<K> || std::is_enum_v<K>
+  requires std::is_integral_v<K> || std::is_enum_v<K>
 struct Hash<K> {
   std::uint64_t operator()(K key, std::uint64_t seed) const noexcept {
     return hash_u64(static_cast<std::uint64_t>(key), seed);

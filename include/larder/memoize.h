@@ -540,7 +540,7 @@ inline constexpr bool kAlwaysFalse = false;
 
 /// Memoizes `fn` behind a cache of its own, keyed by the tuple of its arguments.
 template <class F>
-requires detail::Memoizable<F>
+  requires detail::Memoizable<F>
 auto cached(F fn, MemoizeOptions<detail::memo_result_t<F>> opts = {}) {
   using M = detail::OwnedMemo<F>;
   return [&]<class... A>(detail::TypeList<A...>) {
@@ -564,7 +564,8 @@ auto cached(F fn, MemoizeOptions<detail::memo_result_t<F>> opts = {}) {
 
 /// (Reached only when fn's signature cannot be read: explains why.)
 template <class F>
-requires(!detail::Memoizable<F>) void cached(F, const MemoizeOptions<int>& = {}) {
+  requires(!detail::Memoizable<F>)
+void cached(F, const MemoizeOptions<int>& = {}) {
   static_assert(detail::kAlwaysFalse<F>,
                 "larder::cached: cannot read fn's signature (a generic lambda, or an overloaded "
                 "call operator?). Give the lambda explicit parameter types.");
@@ -587,7 +588,7 @@ inline constexpr bool kMemoCache<TieredCache<K, V, H, E>> = true;
 /// an L1 hit returns at once; on a miss one caller per key reads L2 and, if L2 has nothing (or
 /// fails), calls fn and writes the result through to both tiers.
 template <class CacheT, class F, class KeyFn>
-requires detail::kMemoCache<CacheT> && detail::Memoizable<F>
+  requires detail::kMemoCache<CacheT> && detail::Memoizable<F>
 auto cached(CacheT& cache, F fn, KeyFn key_fn,
             MemoizeOptions<typename CacheT::mapped_type> opts = {}) {
   using K = typename CacheT::key_type;

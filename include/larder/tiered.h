@@ -201,8 +201,8 @@ class TieredCache {
   /// Single-flight across the tiers: one L2 read and one loader call per key at a time in this
   /// process; the others wait for that result.
   template <class Loader>
-  requires std::invocable<Loader&> && std::convertible_to<std::invoke_result_t<Loader&>, V> V
-  get_or_load(key_view key, Loader loader, PutOptions opts = {}) {
+    requires std::invocable<Loader&> && std::convertible_to<std::invoke_result_t<Loader&>, V>
+  V get_or_load(key_view key, Loader loader, PutOptions opts = {}) {
     if (std::optional<V> v = get_local(key)) return *std::move(v);
     auto any = [](Duration, Duration) { return true; };
     auto options_for = [&opts](const V&) -> std::optional<PutOptions> { return opts; };
