@@ -1,6 +1,7 @@
-// The lock-free read path's parts (detail/epoch.h, concurrent_index.h, read_buffer.h) on their own,
-// and through a Cache: deferred reclamation frees what readers can no longer see, and readers
-// racing replacements, removals and evictions only ever see whole values of their own key.
+// The engine through a Cache (detail/shard.h and the parts it runs): deferred reclamation frees
+// what readers can no longer see; readers racing replacements, removals and evictions only ever
+// see whole values of their own key; in-place and lock-free puts keep every put semantic. The
+// parts on their own: epoch_test, concurrent_index_test, read_buffer_test, recency_test.
 #include <atomic>
 #include <barrier>
 #include <catch2/catch.hpp>
@@ -51,126 +52,6 @@ void stop_and_check(std::atomic<bool>& stop, std::vector<std::thread>& readers,
 }
 
 }  // namespace
-
-TEST_CASE("epoch: an open read section holds the epoch to at most one advance", "[engine]") {
-  std::promise<void> entered, leave;
-  std::shared_future<void> leave_f = leave.get_future().share();
-  std::thread reader([&] {
-    larder::detail::ReadSection section;
-    entered.set_value();
-    leave_f.wait();
-  });
-  entered.get_future().wait();
-  const std::uint64_t start = larder::detail::current_epoch();
-  for (int i = 0; i < 10; ++i) larder::detail::try_advance_epoch();
-  // The reader entered at `start` (or one before, if another advance raced its entry).
-  CHECK(larder::detail::current_epoch() <= start + 1);
-  leave.set_value();
-  reader.join();
-  const std::uint64_t after = larder::detail::current_epoch();
-  larder::detail::try_advance_epoch();
-  larder::detail::try_advance_epoch();
-  CHECK(larder::detail::current_epoch() == after + 2);
-  CHECK(larder::detail::reclaimable(after, after + 2));
-  CHECK_FALSE(larder::detail::reclaimable(after, after + 1));
-}
-
-TEST_CASE("epoch: read sections nest, and only the outermost exit leaves", "[engine]") {
-  larder::detail::ReadSection outer;
-  { larder::detail::ReadSection inner; }
-  const std::uint64_t e = larder::detail::current_epoch();
-  larder::detail::try_advance_epoch();
-  larder::detail::try_advance_epoch();
-  larder::detail::try_advance_epoch();
-  CHECK(larder::detail::current_epoch() <= e + 1);  // still inside `outer`
-}
-
-TEST_CASE("concurrent index: growth doubles the table, entries fill 5/16 to 5/8 of it",
-          "[engine]") {
-  larder::detail::ConcurrentIndex index;
-  std::vector<larder::detail::ConcurrentIndex::Table*> retired;
-  int growths = 0;
-  for (std::uint32_t k = 0; k < 100'000; ++k) {
-    const std::size_t before = index.capacity();
-    if (auto* old = index.insert(k * 2654435761u, k)) {
-      retired.push_back(old);
-      ++growths;
-      CHECK(index.capacity() == 2 * before);  // (it once quadrupled: 16-31% load after growth)
-    }
-    CHECK(index.size() * 8 <= index.capacity() * 5);
-    if (index.capacity() > 16) CHECK(index.size() * 16 >= index.capacity() * 5);
-  }
-  CHECK(growths == 14);  // 16 -> 2^18 cells
-  for (auto* t : retired) delete t;
-}
-
-TEST_CASE("concurrent index: matches a map model through inserts, replaces, erases, rebuilds",
-          "[engine]") {
-  larder::detail::ConcurrentIndex index;
-  std::vector<larder::detail::ConcurrentIndex::Table*> retired;
-  std::map<std::uint32_t, std::uint32_t> model;  // key -> slot; hash = key * 2654435761 (mod 2^32)
-  auto hash = [](std::uint32_t k) { return k * 2654435761u; };
-  std::vector<std::uint32_t> slot_key(1 << 16, kNil);
-  std::uint32_t next_slot = 0;
-  auto find = [&](std::uint32_t k) {
-    return index.find(hash(k), [&](std::uint32_t s) { return slot_key[s] == k; });
-  };
-  std::mt19937 rng(7);
-  for (int op = 0; op < 40'000; ++op) {
-    const std::uint32_t k = rng() % 3000;
-    auto it = model.find(k);
-    const int what = static_cast<int>(rng() % 3);
-    if (it == model.end()) {
-      if (what == 2) continue;
-      const std::uint32_t s = next_slot++;
-      slot_key[s] = k;
-      if (auto* old = index.insert(hash(k), s)) retired.push_back(old);
-      model[k] = s;
-    } else if (what == 0) {
-      const std::uint32_t s = next_slot++;
-      slot_key[s] = k;
-      index.replace(hash(k), it->second, s);
-      slot_key[it->second] = kNil;
-      it->second = s;
-    } else {
-      index.erase(hash(k), it->second);
-      slot_key[it->second] = kNil;
-      model.erase(it);
-    }
-  }
-  CHECK(index.size() == model.size());
-  std::size_t mismatches = 0;
-  for (std::uint32_t k = 0; k < 3000; ++k) {
-    auto it = model.find(k);
-    if (find(k) != (it == model.end() ? kNil : it->second)) ++mismatches;
-  }
-  CHECK(mismatches == 0);
-  CHECK_FALSE(retired.empty());  // it grew (and purged tombstones) along the way
-  for (auto* t : retired) delete t;
-}
-
-TEST_CASE("read buffer: replays in order, reports a full stripe, skips nothing it kept",
-          "[engine]") {
-  larder::detail::ReadSection section;  // gives this thread its stripe id
-  larder::detail::ReadBuffer buf;
-  std::vector<std::uint32_t> seen;
-  for (std::uint32_t i = 0; i < larder::detail::ReadBuffer::kCapacity; ++i) CHECK(buf.record(i));
-  CHECK_FALSE(buf.record(99));
-  buf.drain([&](std::uint32_t i) { seen.push_back(i); });
-  REQUIRE(seen.size() == larder::detail::ReadBuffer::kCapacity);
-  for (std::uint32_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == i);
-  CHECK(buf.record(100));
-  CHECK(buf.record(100));  // a repeat of the pending last record is not recorded again
-  CHECK(buf.record(7));
-  CHECK(buf.record(100));  // not a repeat of the last one: recorded
-  seen.clear();
-  buf.drain([&](std::uint32_t i) { seen.push_back(i); });
-  CHECK(seen == std::vector<std::uint32_t>{100, 7, 100});
-  CHECK(buf.record(100));  // the last record was replayed: this one is new
-  seen.clear();
-  buf.drain([&](std::uint32_t i) { seen.push_back(i); });
-  CHECK(seen == std::vector<std::uint32_t>{100});
-}
 
 TEST_CASE("removed values are freed once no reader can see them, not before", "[engine]") {
   const long base = Counted::alive.load();

@@ -1,6 +1,5 @@
-// TieredCache over MemoryBackend (in process), the Backend contract for MemoryBackend, and the
-// circuit breaker on a ManualClock. Redis-backed tests are in redis_test.cpp.
-#include <larder/circuit_breaker.h>
+// TieredCache over MemoryBackend (in process). Redis-backed tests are in redis_test.cpp; the
+// Backend contract for MemoryBackend in memory_backend_test.cpp.
 #include <larder/export.h>
 #include <larder/memoize.h>
 #include <larder/memory_backend.h>
@@ -15,16 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "backend_contract.h"
-
 using namespace std::chrono_literals;
 using larder::MemoryBackend;
 using larder::TieredCache;
-
-TEST_CASE("MemoryBackend passes the Backend contract", "[backend]") {
-  MemoryBackend b;
-  larder_test::backend_contract(b);
-}
 
 namespace {
 struct World {
@@ -41,6 +33,15 @@ struct World {
   }
 };
 }  // namespace
+
+TEST_CASE("TieredCache: backend() is the L2 it was given", "[tiered]") {
+  World w;
+  TieredCache<std::string, std::string> t(w.l1(), w.l2);
+  CHECK(&t.backend() == w.l2.get());
+  CHECK(t.backend().kind() == "memory");
+  t.put("k", "v");
+  CHECK(t.backend().get("k")->has_value());  // the same store the cache writes through to
+}
 
 TEST_CASE("TieredCache: an L1 miss reads L2 and keeps it with the remaining TTL", "[tiered]") {
   World w;
@@ -500,64 +501,6 @@ TEST_CASE("TieredCache registers with remote info, the exporter shows it", "[tie
   CHECK_THAT(larder::to_json(reg), Catch::Contains("\"remote\":{\"backend\":\"memory\""));
   CHECK(reg.invalidate("sessions"));
   CHECK(!w.l2->get("a")->has_value());
-}
-
-TEST_CASE("CircuitBreaker: opens, refuses, probes, closes", "[breaker]") {
-  auto clock = std::make_shared<larder::ManualClock>();
-  larder::CircuitBreaker b(
-      {.consecutive_failures = 3, .failure_rate = 0, .open_for = 2s, .clock = clock});
-  using CB = larder::CircuitBreaker;
-  for (int i = 0; i < 2; ++i) {
-    REQUIRE(b.admit() == CB::kGo);
-    b.record(true);
-  }
-  b.record(false);  // a success resets the run
-  for (int i = 0; i < 2; ++i) b.record(true);
-  CHECK(b.state() == larder::BreakerState::kClosed);
-  b.record(true);
-  CHECK(b.state() == larder::BreakerState::kOpen);
-  CHECK(b.admit() == CB::kRefuse);
-  clock->advance(1999ms);
-  CHECK(b.admit() == CB::kRefuse);
-  clock->advance(1ms);
-  CHECK(b.admit() == CB::kProbe);
-  CHECK(b.state() == larder::BreakerState::kHalfOpen);
-  CHECK(b.admit() == CB::kRefuse);  // one probe at a time
-  b.probe_done(false);
-  CHECK(b.state() == larder::BreakerState::kOpen);
-  clock->advance(2s);
-  CHECK(b.admit() == CB::kProbe);
-  b.probe_done(true);
-  CHECK(b.state() == larder::BreakerState::kClosed);
-  larder::BackendStats s;
-  b.fill(s);
-  CHECK(s.breaker_opened == 2);
-  CHECK(s.breaker_half_open == 2);
-  CHECK(s.breaker_closed == 1);
-}
-
-TEST_CASE("CircuitBreaker: opens on the failure rate over its window", "[breaker]") {
-  auto clock = std::make_shared<larder::ManualClock>();
-  larder::CircuitBreaker b({.consecutive_failures = 0,
-                            .failure_rate = 0.5,
-                            .window = 10,
-                            .min_calls = 10,
-                            .clock = clock});
-  for (int i = 0; i < 9; ++i) b.record(i % 2 == 0);  // 5 of 9 failed: below min_calls
-  CHECK(b.state() == larder::BreakerState::kClosed);
-  b.record(false);  // 5 of 10
-  CHECK(b.state() == larder::BreakerState::kOpen);
-}
-
-TEST_CASE("BreakerOptions: invalid values are named", "[breaker]") {
-  CHECK_THROWS_WITH(larder::CircuitBreaker({.window = 0}),
-                    Catch::Contains("BreakerOptions.window"));
-  CHECK_THROWS_WITH(larder::CircuitBreaker({.failure_rate = 1.5}),
-                    Catch::Contains("BreakerOptions.failure_rate"));
-  CHECK_THROWS_WITH(larder::CircuitBreaker({.window = 5, .min_calls = 6}),
-                    Catch::Contains("BreakerOptions.min_calls"));
-  CHECK_THROWS_WITH(larder::CircuitBreaker({.open_for = 0s}),
-                    Catch::Contains("BreakerOptions.open_for"));
 }
 
 TEST_CASE("TieredCache: its own writes against its own fills, on several threads",
