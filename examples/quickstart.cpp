@@ -1,4 +1,4 @@
-// The design.md snippet, runnable: a named cache with a default TTL, per-put TTL and tags,
+// The README's first snippet, runnable: a named cache with a default TTL, per-put TTL and tags,
 // get/peek/lookup, invalidation, the stats, and a cache on the cheaper CoarseClock.
 #include <larder/cache.h>
 

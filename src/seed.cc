@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "larder/cache.h"
+#include "larder/hash.h"
 
 namespace larder::detail {
 

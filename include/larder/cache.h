@@ -136,8 +136,6 @@ using IndexEq =
     std::conditional_t<std::same_as<K, std::string> && std::same_as<Eq, std::equal_to<std::string>>,
                        std::equal_to<>, Eq>;
 
-std::uint64_t instance_seed(const void* self) noexcept;
-
 template <class CacheT, class... Args>
 class MemoState;
 

@@ -61,6 +61,10 @@ inline std::uint64_t hash_u64(std::uint64_t x, std::uint64_t seed) noexcept {
 }
 
 namespace detail {
+/// A fresh seed for one cache instance at `self` (src/seed.cc): unpredictable across processes
+/// and instances, without a system call per cache.
+std::uint64_t instance_seed(const void* self) noexcept;
+
 template <class K>
 concept StdHashable = requires(const K& k) {
   { std::hash<K>{}(k) } -> std::convertible_to<std::size_t>;

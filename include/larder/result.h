@@ -27,7 +27,7 @@ enum class ErrorCode {
   kLengthMismatch,    ///< decompressed size differs from the declared size
   kChecksumMismatch,  ///< the decoded bytes do not match the frame's checksum
   kInvalidValue,      ///< bytes that do not form a value of the requested type
-  // Remote tier (larder/backend.h). Only the first four count as failures for a circuit breaker.
+  // Remote tier (larder/backend.h). Only the first three count as failures for a circuit breaker.
   kTimeout,      ///< the command (or connect) did not complete within its timeout
   kConnection,   ///< could not connect, or the connection broke (reset, EOF, SIGPIPE)
   kPoolTimeout,  ///< no pooled connection became free within the pool wait timeout

@@ -767,7 +767,6 @@ class alignas(128) Shard {
 
   ShardCounters counters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return counters_; }
   void reset_counters() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { counters_ = {}; }
-  std::size_t size() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return index_.size(); }
 
   /// t + d, or kNever where that would reach it; d >= 0. (A clock's epoch may lie after its
   /// readings: t < 0 cannot overflow, and kNever - t would.)
