@@ -1,6 +1,9 @@
 // Compression on vs off for 4 KiB JSON-like values (larder::Cache<uint64_t, std::string>):
 // memory per entry (what bytes() counts), and get / put throughput on one thread.
 // Configurations: off (min_size = 0), zlib level 1 (the default), zlib level 6.
+// Then the same values through a TieredCache over MemoryBackend (zlib level 1): a put (L2 and
+// L1 both hold the value compressed), and an L2-hit fill (an L1 miss read from L2, decoded for
+// the caller and kept in L1).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -11,6 +14,8 @@
 
 #include "harness.h"
 #include "larder/cache.h"
+#include "larder/memory_backend.h"
+#include "larder/tiered.h"
 
 namespace {
 
@@ -77,11 +82,46 @@ void BM_Put(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kValueSize));
 }
 
+using T = larder::TieredCache<std::uint64_t, std::string>;
+
+T& tiered() {
+  static T* t = [] {
+    auto* c = new T({.background_cleanup = std::chrono::seconds(0)},
+                    std::make_shared<larder::MemoryBackend>());
+    for (std::size_t k = 0; k < kEntries; ++k) c->put(k, values()[k]);
+    return c;
+  }();
+  return *t;
+}
+
+void BM_TieredPut(benchmark::State& state) {
+  T& t = tiered();
+  std::size_t k = 0;
+  for (auto _ : state) {
+    t.put(k % kEntries, values()[k % kEntries]);
+    ++k;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_TieredFill(benchmark::State& state) {
+  T& t = tiered();
+  std::size_t k = 0;
+  for (auto _ : state) {
+    const std::uint64_t key = k++ % kEntries;
+    t.l1().erase(key);  // the next get misses L1 and fills from L2
+    benchmark::DoNotOptimize(t.get(key));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("get", &BM_Get)->Arg(0)->Arg(1)->Arg(6);
   benchmark::RegisterBenchmark("put", &BM_Put)->Arg(0)->Arg(1)->Arg(6);
+  benchmark::RegisterBenchmark("tiered_put", &BM_TieredPut);
+  benchmark::RegisterBenchmark("tiered_fill", &BM_TieredFill);
   return larder_bench::run_benchmarks(argc, argv, [](const larder_bench::Results& results) {
     std::printf("\n== 4 KiB JSON-like values, %zu entries, one thread\n", kEntries);
     std::printf("%-8s %14s %10s %14s %14s\n", "config", "bytes/entry", "vs off", "get kops/s",
@@ -101,5 +141,9 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(s.compressed),
                 static_cast<unsigned long long>(s.compression_skipped), s.compression_ratio(),
                 static_cast<unsigned long long>(s.decode_errors));
+    std::printf("\n== TieredCache over MemoryBackend, zlib-1, one thread, kops/s\n");
+    std::printf("put %.1f   L2-hit fill %.1f\n",
+                results.get("tiered_put@1", "items_per_second") / 1e3,
+                results.get("tiered_fill@1", "items_per_second") / 1e3);
   });
 }
