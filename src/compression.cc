@@ -151,6 +151,13 @@ bool looks_like_frame(std::string_view bytes) noexcept {
          static_cast<std::uint8_t>(bytes[3]) == kVersion;
 }
 
+std::optional<FrameHeader> read_frame_header(std::string_view frame) noexcept {
+  if (!looks_like_frame(frame)) return std::nullopt;
+  const auto enc = static_cast<std::uint8_t>(frame[4]);
+  if (enc > static_cast<std::uint8_t>(FrameEncoding::kZlib)) return std::nullopt;
+  return FrameHeader{static_cast<FrameEncoding>(enc), get_le(frame, 8, 8)};
+}
+
 Result<std::string> decode_frame(std::string_view frame, std::size_t max_value_size) {
   if (frame.size() < kFrameHeaderSize) {
     return error(ErrorCode::kTruncated, std::to_string(frame.size()) + " bytes, header needs " +

@@ -401,6 +401,45 @@ TEST_CASE("TieredCache: L2 holds frames, compressed above the threshold", "[tier
   CHECK(other.get("big") == big);
 }
 
+TEST_CASE("TieredCache: an L2 frame L1 would keep compressed is kept as it is", "[tiered]") {
+  // L2 holds a level-9 frame; this L1 compresses at level 1. A fill adopts the L2 frame (no
+  // inflate-then-deflate), so L1 holds exactly those bytes: its weight says which frame it keeps.
+  World w;
+  auto o = w.l1();
+  o.compression.min_size = 64;
+  TieredCache<std::string, std::string> t(o, w.l2);
+  std::string doc;
+  for (int i = 0; doc.size() < 4096; ++i) doc += "{\"id\":" + std::to_string(i) + ",\"on\":true},";
+  const std::string level9 = larder::frame_zlib(doc, 9);
+  const std::string level1 = larder::frame_zlib(doc, 1);
+  REQUIRE(level9.size() != level1.size());
+  const std::string read = GENERATE(as<std::string>{}, "get", "get_or_load");
+  INFO(read);
+  REQUIRE(w.l2->set("doc", level9, 10s).ok());
+  const std::optional<std::string> got =
+      read == "get" ? t.get("doc") : t.get_or_load("doc", [] { return std::string("loaded"); });
+  CHECK(got == doc);
+  REQUIRE(t.l1().contains("doc"));
+  const std::size_t overhead = sizeof(std::string) + 3 + sizeof(std::string);  // key, V
+  CHECK(t.l1().bytes() == overhead + level9.size());
+  CHECK(t.l1().get("doc") == doc);
+  CHECK(t.l1().stats().compressed == 1);
+
+  SECTION("a raw L2 frame is compressed by L1's own settings") {
+    REQUIRE(w.l2->set("raw", larder::frame_raw(doc), 10s).ok());
+    CHECK(t.get("raw") == doc);
+    CHECK(t.l1().bytes() == 2 * overhead + level9.size() + level1.size());
+  }
+  SECTION("an L1 that keeps values raw decodes the frame") {
+    auto plain = w.l1();
+    plain.compression.min_size = 0;
+    TieredCache<std::string, std::string> p(plain, w.l2);
+    CHECK(p.get("doc") == doc);
+    CHECK(p.l1().bytes() == overhead + doc.size());
+    CHECK(p.l1().stats().compressed == 0);
+  }
+}
+
 TEST_CASE("TieredCache: integer keys and codec values, other key types need conversions",
           "[tiered]") {
   World w;
@@ -531,6 +570,10 @@ TEST_CASE("TieredCache: its own writes against its own fills, on several threads
   };
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) threads.emplace_back(reader, i % 2);
+  // The writes race the readers only once they read: wait for that (polling, with a deadline).
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (reads.load() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  REQUIRE(reads.load() >= 3);
   for (int n = 1; n <= kWrites; ++n) {
     t.put("k", std::to_string(n));
     done.store(n);

@@ -98,6 +98,7 @@
 #include "larder/detail/read_counters.h"
 #include "larder/detail/shard.h"
 #include "larder/detail/sweeper.h"
+#include "larder/detail/value_store.h"
 #include "larder/errors.h"
 #include "larder/hash.h"
 #include "larder/options.h"
@@ -166,7 +167,10 @@ class Cache {
 
   /// Builds a cache. Throws larder::InvalidArgument (naming the field) for invalid options.
   explicit Cache(Options options = {}, Hash hash = Hash(), Eq eq = Eq())
-      : options_(std::move(options)), hash_(std::move(hash)), eq_(make_key_eq(std::move(eq))) {
+      : options_(std::move(options)),
+        hash_(std::move(hash)),
+        eq_(make_key_eq(std::move(eq))),
+        values_(options_, cache_label()) {
     options_.validate();
     seed_ = detail::instance_seed(this);
     clock_ = options_.clock.get();
@@ -232,7 +236,7 @@ class Cache {
       std::optional<Payload> p;
       read(key, [&](const auto& e, detail::LazyNow&) { p.emplace(detail::copy_payload<V>(e)); });
       if (!p) return std::nullopt;
-      return materialize(std::move(*p));
+      return values_.materialize(std::move(*p));
     }
   }
 
@@ -251,7 +255,7 @@ class Cache {
       r.ttl = ShardT::stored_ttl(e);
     });
     if constexpr (kFrames) {
-      if (p) r.value = materialize(std::move(*p));
+      if (p) r.value = values_.materialize(std::move(*p));
     }
     r.hit = r.value.has_value();
     if (!r.hit) r.age = r.ttl = Duration{};
@@ -264,7 +268,7 @@ class Cache {
     std::optional<Payload> p;
     inspect(key, [&](const auto& e) { p.emplace(detail::copy_payload<V>(e)); });
     if (!p) return std::nullopt;
-    return materialize(std::move(*p));
+    return values_.materialize(std::move(*p));
   }
 
   /// Whether a live (unexpired) entry exists for `key`. No stats, no recency change.
@@ -341,7 +345,7 @@ class Cache {
     auto matches = [&](const K& key, const auto& e) {
       if constexpr (kFrames) {
         if (e.framed) {
-          std::optional<V> v = decode_payload(e.frame());
+          std::optional<V> v = values_.decode(e.frame());
           return v && static_cast<bool>(pred(key, *v));
         }
       }
@@ -442,11 +446,7 @@ class Cache {
       st.explicit_removals += c.explicit_removals;
     }
     st.listener_errors = listener_errors_.load(std::memory_order_relaxed);
-    st.compressed = compression_.compressed.load(std::memory_order_relaxed);
-    st.compression_skipped = compression_.skipped.load(std::memory_order_relaxed);
-    st.bytes_before_compression = compression_.bytes_before.load(std::memory_order_relaxed);
-    st.bytes_after_compression = compression_.bytes_after.load(std::memory_order_relaxed);
-    st.decode_errors = compression_.decode_errors.load(std::memory_order_relaxed);
+    values_.fill(st);
     st.uncacheable = uncacheable_.load(std::memory_order_relaxed);
     st.size = size();
     st.bytes = bytes();
@@ -463,7 +463,7 @@ class Cache {
     reads_.reset();
     listener_errors_.store(0, std::memory_order_relaxed);
     uncacheable_.store(0, std::memory_order_relaxed);
-    compression_.reset();
+    values_.reset();
   }
 
   /// Options::name.
@@ -590,10 +590,34 @@ class Cache {
   /// `opts`, ValueTooLarge for a value over max_bytes or compression.max_value_size.
   Prepared prepare_put(const K& key, V&& value, const PutOptions& opts) {
     opts.validate();
-    Prepared p{prepare(std::move(value)), 0};  // built in place: a Payload move costs a put ~15
-    p.weight = entry_weight(key, p.payload);
+    Prepared p{values_.prepare(std::move(value)), 0};  // in place: a Payload move costs ~15
+    p.weight = values_.weight(key, p.payload);
     check_weight(p.weight);
     return p;
+  }
+  /// prepare_put() of a payload already made (ValueStore::prepare): its weight, checked.
+  Prepared prepare_payload(const K& key, Payload&& payload, const PutOptions& opts) {
+    opts.validate();
+    Prepared p{std::move(payload), 0};
+    p.weight = values_.weight(key, p.payload);
+    check_weight(p.weight);
+    return p;
+  }
+  /// prepare_put() of a value read from a remote tier as `frame` (ValueStore::adopt: a
+  /// compressed frame is kept as it is when this cache would keep the value compressed).
+  Prepared prepare_adopted(const K& key, std::string&& frame, const V& value,
+                           const PutOptions& opts) {
+    opts.validate();
+    Prepared p{values_.adopt(std::move(frame), value), 0};
+    p.weight = values_.weight(key, p.payload);
+    check_weight(p.weight);
+    return p;
+  }
+  /// The bytes a remote tier stores for a prepared value (ValueStore::remote_bytes).
+  std::string remote_bytes(const Prepared& p) const
+    requires Encodable<V>
+  {
+    return values_.remote_bytes(p.payload);
   }
 
   /// A store's condition, checked inside its critical section: a fill stores only if still_valid()
@@ -756,20 +780,29 @@ class Cache {
     return a;
   }
 
+  /// How lead_flight makes a loaded value ready to store: prepare_put of a copy.
+  struct PrepareCopy {
+    Prepared operator()(Cache& c, const K& key, const V& v, const PutOptions& o) const {
+      return c.prepare_put(key, V(v), o);
+    }
+  };
+
   /// Runs `load` for flight `f` (which the caller leads), stores the value with
   /// options_for(value) (nullopt: do not store; nor when `guard` says no, under the lock) while
   /// retiring the flight in the same critical section, and publishes the value or the exception
-  /// to the flight's waiters.
-  template <class Load, class OptionsFor, class Guard = NoGuard>
+  /// to the flight's waiters. `make(cache, key, value, opts)` makes the value ready to store
+  /// (a TieredCache hands over what it already prepared for L2, or an L2 frame to adopt).
+  template <class Load, class OptionsFor, class Guard = NoGuard, class Make = PrepareCopy>
   V lead_flight(key_view key, const std::shared_ptr<FlightT>& f, Load& load,
-                OptionsFor& options_for, Guard guard = {}) {
+                OptionsFor& options_for, Guard guard = {}, Make make = {}) {
     std::optional<V> v;
     try {
       v.emplace(load());
       std::optional<PutOptions> o = options_for(std::as_const(*v));
       if (o) {
         try {
-          store(K(key), V(*v), std::move(*o), /*only_if_absent=*/false, f.get(), guard);
+          auto prepare = [&](const K& k, const PutOptions& po) { return make(*this, k, *v, po); };
+          store_with(K(key), std::move(*o), /*only_if_absent=*/false, f.get(), prepare, guard);
         } catch (const ValueTooLarge&) {
           // Too heavy to keep: the callers still get it (reads do not throw for it).
           retire_flight(key, f.get());
@@ -793,7 +826,7 @@ class Cache {
   V single_flight(key_view key, Accept& accept, Lead&& lead) {
     Acquired a = acquire(key, accept, /*led_by_caller=*/true);
     if (a.value) {
-      if (std::optional<V> v = materialize(std::move(*a.value))) return *std::move(v);
+      if (std::optional<V> v = values_.materialize(std::move(*a.value))) return *std::move(v);
       // Undecodable (counted): load it again like a miss.
       a = acquire(key, kNothingAcceptable, /*led_by_caller=*/true);
     }
@@ -848,87 +881,9 @@ class Cache {
       ttl = ShardT::stored_ttl(e);
     });
     if (!p) return std::nullopt;
-    std::optional<V> v = materialize(std::move(*p));
+    std::optional<V> v = values_.materialize(std::move(*p));
     if (!v) return std::nullopt;
     return std::tuple<V, Duration, Duration>(std::move(*v), age, ttl);
-  }
-
-  // ---- compression (compression.h): encode before the lock, decode after it ----
-
-  struct CompressionCounters {
-    std::atomic<std::uint64_t> compressed{0}, skipped{0}, bytes_before{0}, bytes_after{0},
-        decode_errors{0};
-    void reset() noexcept {
-      for (auto* c : {&compressed, &skipped, &bytes_before, &bytes_after, &decode_errors}) {
-        c->store(0, std::memory_order_relaxed);
-      }
-    }
-  };
-
-  /// What a put stores for `value`: compressed (a frame) when options and size say so, else the
-  /// value itself. Throws ValueTooLarge above compression.max_value_size.
-  Payload prepare(V&& value) {
-    Payload p;
-    if constexpr (kFrames) {
-      const auto& c = options_.compression;
-      if constexpr (kByteLike<V>) {
-        const std::string_view bytes(reinterpret_cast<const char*>(value.data()),
-                                     value.size() * sizeof(*value.data()));
-        if (try_compress(bytes, p)) return p;
-      } else if (c.encode) {
-        const std::string bytes = encode(value);
-        if (try_compress(bytes, p)) return p;
-      }
-    }
-    p.value.emplace(std::move(value));
-    return p;
-  }
-  bool try_compress(std::string_view bytes, Payload& p) {
-    const auto& c = options_.compression;
-    if (bytes.size() > c.max_value_size) {
-      throw ValueTooLarge("larder: value of " + std::to_string(bytes.size()) +
-                          " bytes exceeds Options.compression.max_value_size (" +
-                          std::to_string(c.max_value_size) + " bytes)" + cache_label());
-    }
-    if (c.min_size == 0 || bytes.size() < c.min_size) return false;
-    std::optional<std::string> frame = compress_frame(bytes, c);
-    if (!frame) {
-      compression_.skipped.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    compression_.compressed.fetch_add(1, std::memory_order_relaxed);
-    compression_.bytes_before.fetch_add(bytes.size(), std::memory_order_relaxed);
-    compression_.bytes_after.fetch_add(frame->size(), std::memory_order_relaxed);
-    p.frame = *std::move(frame);
-    return true;
-  }
-  /// The value in `frame`, or nullopt (a decode error, counted).
-  std::optional<V> decode_payload(const std::string& frame) const {
-    if constexpr (std::same_as<V, std::string> || Encodable<V>) {
-      if (Result<V> v = decode_framed<V>(frame, options_.compression.max_value_size)) {
-        return *std::move(v);
-      }
-    }
-    compression_.decode_errors.fetch_add(1, std::memory_order_relaxed);
-    return std::nullopt;
-  }
-  /// The value a read copied out: as is, or decoded (outside the lock). A frame that does not
-  /// decode counts as a decode error and reads as a miss.
-  std::optional<V> materialize(Payload&& p) const {
-    if (!p.framed()) return std::move(p.value);
-    if constexpr (kFrames) {
-      return decode_payload(p.frame);
-    } else {
-      return std::nullopt;
-    }
-  }
-  /// Weight of an entry: the weigher on the value; for a compressed one, the default weigher
-  /// applied to what is stored (the frame).
-  std::size_t entry_weight(const K& key, const Payload& p) const {
-    if constexpr (kFrames) {
-      if (p.framed()) return sizeof(K) + dynamic_size(key) + sizeof(V) + p.frame.size();
-    }
-    return options_.weigher ? options_.weigher(key, *p.value) : default_weight(key, *p.value);
   }
 
   /// After a put whose own shard had nothing left to evict: evicts from the other shards.
@@ -992,7 +947,7 @@ class Cache {
   }
   [[gnu::noinline]] void notify_each(Batch& batch) {
     for (auto& r : batch) {
-      std::optional<V> v = materialize(std::move(r.value));
+      std::optional<V> v = values_.materialize(std::move(r.value));
       if (!v) continue;  // undecodable (counted in decode_errors): nothing to show
       try {
         options_.on_removal(r.key, *v, r.cause);
@@ -1016,7 +971,7 @@ class Cache {
   detail::FixedArray<ShardT> shards_;  // side by side: shard_for is arithmetic, not a load
   std::atomic<std::uint64_t> listener_errors_{0};
   std::atomic<std::uint64_t> uncacheable_{0};
-  mutable CompressionCounters compression_;
+  detail::ValueStore<K, V> values_;  // (last: built from options_)
   detail::Sweeper::Id sweeper_id_ = 0;
   Registry::Id registry_id_ = 0;
 };

@@ -154,6 +154,15 @@ Result<std::string> decode_frame(std::string_view frame, std::size_t max_value_s
 /// Whether `bytes` starts like a frame (magic and version); cheap, not a validation.
 bool looks_like_frame(std::string_view bytes) noexcept;
 
+/// What a frame's header declares.
+struct FrameHeader {
+  FrameEncoding encoding;       ///< how the payload is stored
+  std::uint64_t original_size;  ///< the value's size in bytes
+};
+/// The header of `frame` (nullopt if it does not start like a frame, or names an unknown
+/// encoding). Cheap, and not a validation: only decode_frame checks the payload.
+std::optional<FrameHeader> read_frame_header(std::string_view frame) noexcept;
+
 /// The value of type V in `frame`: decode_frame (bounded by `max_value_size`), then V's codec
 /// (std::string: the bytes themselves). Every failure is an Error value.
 template <class V>

@@ -11,12 +11,13 @@
 //
 // READS. get(): an L1 hit returns at once. On an L1 miss the L2 entry is read, decoded (Codec +
 // the frame of larder/compression.h) and put into L1 with the L2 entry's remaining TTL, capped by
-// L1's default_ttl. get_or_load() and larder::cached() add single-flight across both tiers:
+// L1's default_ttl; when L1 would keep the value compressed, it keeps the L2 frame as it is. get_or_load() and larder::cached() add single-flight across both tiers:
 // concurrent misses of one key in this process make one L2 read and at most one loader call.
 // Reads do not throw for what L1 cannot hold: a value heavier than L1's max_bytes (or over its
 // max_value_size) is returned without being kept, counted in Stats::uncacheable.
 //
-// WRITES. put() stores in L2 and L1 (write-through, same TTL), erase()/erase_prefix()/clear()
+// WRITES. put() stores in L2 and L1 (write-through, same TTL; the value is encoded and compressed
+// once for both, larder/detail/value_store.h), erase()/erase_prefix()/clear()
 // remove from both, and each then publishes an invalidation so that other processes' TieredCaches
 // on the same backend drop their L1 copies (see COHERENCE). Once a write has returned, no read in
 // this process returns an older value: an L2 read that began before it is not kept in L1, and a
@@ -135,7 +136,6 @@ class TieredCache {
         backend_(std::move(backend)),
         clock_(l1_options.clock ? l1_options.clock : std::make_shared<SteadyClock>()),
         l1_ttl_(l1_options.default_ttl.count() == 0 ? kNoExpiry : l1_options.default_ttl),
-        compression_(l1_options.compression),
         origin_(make_origin()),
         l1_(without_registry(std::move(l1_options))) {
     if (!backend_) throw InvalidArgument("larder: TieredCache needs a backend (got nullptr)");
@@ -178,7 +178,7 @@ class TieredCache {
     const Epoch epoch = epoch_of(k);
     std::optional<Filled> f = read_l2(k);
     if (!f) return std::nullopt;
-    keep_in_l1(key, f->value, std::min(f->ttl, l1_ttl_), not_overtaken(epoch));
+    keep_in_l1(key, std::move(f->frame), f->value, std::min(f->ttl, l1_ttl_), not_overtaken(epoch));
     return std::move(f->value);
   }
 
@@ -217,12 +217,13 @@ class TieredCache {
   /// counted (RemoteError in strict mode, after L1 was written).
   void put(K key, V value, PutOptions opts = {}) {
     opts.validate();
-    std::string bytes = frame_of(value);
     const Duration ttl = opts.ttl.value_or(l1_ttl_);
     const std::string k = options_.key_to_string(key);
     opts.ttl = l1_put_ttl(ttl);
-    // Everything L1 could refuse, before either tier changes.
+    // Everything either tier could refuse, before either changes. One value path: the frame L1
+    // keeps (compressed once) is what L2 stores.
     auto prepared = l1_.prepare_put(key, std::move(value), opts);
+    const std::string bytes = l1_.remote_bytes(prepared);
     // L2, then L1 (see "FILLS AGAINST WRITES"): loads in flight first learn not to store.
     l1_.invalidate_loads(key);
     const Result<void> r = backend_->set(k, bytes, ttl);
@@ -322,6 +323,7 @@ class TieredCache {
   struct Filled {
     V value;
     Duration ttl;
+    std::string frame;  // as L2 stored it (L1 may keep it as it is: ValueStore::adopt)
   };
 
   static Options<K, V> without_registry(Options<K, V> o) {
@@ -386,21 +388,6 @@ class TieredCache {
     return ttl;
   }
 
-  /// The bytes L2 stores for `v`: its codec bytes in a frame (compressed per L1's options).
-  std::string frame_of(const V& v) const {
-    const std::string bytes = encode(v);
-    if (bytes.size() > compression_.max_value_size) {
-      throw ValueTooLarge("larder: value of " + std::to_string(bytes.size()) +
-                          " bytes exceeds Options.compression.max_value_size (" +
-                          std::to_string(compression_.max_value_size) + " bytes) of cache '" +
-                          l1_.name() + "'");
-    }
-    if (compression_.min_size > 0 && bytes.size() >= compression_.min_size) {
-      if (std::optional<std::string> f = compress_frame(bytes, compression_)) return *std::move(f);
-    }
-    return frame_raw(bytes);
-  }
-
   /// Counts a failed L2 result (throws in strict mode); returns whether it succeeded.
   template <class R>
   bool remote(const R& r) {
@@ -419,7 +406,7 @@ class TieredCache {
     if (absent) *absent = !*r;
     std::optional<V> v;
     if (*r && (*r)->ttl.count() > 0) {  // (a zero TTL would break Backend's contract: absent)
-      if (Result<V> d = decode_framed<V>((*r)->value, compression_.max_value_size)) {
+      if (Result<V> d = decode_framed<V>((*r)->value, l1_.values_.compression().max_value_size)) {
         v.emplace(*std::move(d));
       } else {
         decode_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -430,7 +417,7 @@ class TieredCache {
       return std::nullopt;
     }
     l2_hits_.fetch_add(1, std::memory_order_relaxed);
-    return Filled{*std::move(v), (*r)->ttl};
+    return Filled{*std::move(v), (*r)->ttl, std::move((*r)->value)};
   }
 
   // ---- FILLS AGAINST WRITES ----
@@ -477,17 +464,18 @@ class TieredCache {
     };
   }
 
-  /// Keeps a value read from L2 in L1 with `ttl` (capped while degraded) if `guard()` holds in
-  /// L1's critical section. A value L1 cannot hold (heavier than its max_bytes, over its
-  /// max_value_size) is returned to the reader all the same, counted in Stats::uncacheable:
-  /// reads do not throw.
+  /// Keeps a value read from L2 as `frame` in L1 with `ttl` (capped while degraded) if `guard()`
+  /// holds in L1's critical section; L1 keeps the frame itself when it would keep the value
+  /// compressed (no inflate-then-deflate). A value L1 cannot hold (heavier than its max_bytes,
+  /// over its max_value_size) is returned to the reader all the same, counted in
+  /// Stats::uncacheable: reads do not throw.
   template <class Guard>
-  void keep_in_l1(key_view key, const V& value, Duration ttl, Guard guard) {
+  void keep_in_l1(key_view key, std::string&& frame, const V& value, Duration ttl, Guard guard) {
     K k(key);
     PutOptions o{.ttl = l1_put_ttl(ttl)};
     std::optional<typename L1::Prepared> p;
     try {
-      p.emplace(l1_.prepare_put(k, V(value), o));
+      p.emplace(l1_.prepare_adopted(k, std::move(frame), value, o));
     } catch (const ValueTooLarge&) {
       l1_.count_uncacheable();
       return;
@@ -585,13 +573,30 @@ class TieredCache {
   void retire_flight(key_view key, const typename L1::FlightT* f) { l1_.retire_flight(key, f); }
   auto peek_with_age(key_view key) const { return l1_.peek_with_age(key); }
 
+  /// What a load made ready for L1 on its way through L2, so that L1 does not prepare the value
+  /// again: the frame an L2 read returned (L1 adopts it when it would keep the value
+  /// compressed), or the payload of a loader's result whose frame went to L2.
+  struct Ready {
+    std::optional<std::string> frame;
+    std::optional<typename L1::Payload> payload;
+    /// The `make` of Cache::lead_flight.
+    auto maker() {
+      return [this](L1& c, const K& k, const V& v, const PutOptions& o) {
+        if (payload) return c.prepare_payload(k, std::move(*payload), o);
+        if (frame) return c.prepare_adopted(k, std::move(*frame), v, o);
+        return c.prepare_put(k, V(v), o);
+      };
+    }
+  };
+
   /// A refresh: the loader's value goes to both tiers (no L2 read: the point is to reload).
   template <class Load, class OptionsFor>
   V lead_flight(key_view key, const std::shared_ptr<typename L1::FlightT>& f, Load& load,
                 OptionsFor& options_for) {
-    auto through = [&] { return load_through(key, *f, load, options_for, nullptr); };
+    Ready ready;
+    auto through = [&] { return load_through(key, *f, load, options_for, nullptr, ready); };
     auto l1_options = [&](const V& v) { return capped(options_for(v)); };
-    return l1_.lead_flight(key, f, through, l1_options);
+    return l1_.lead_flight(key, f, through, l1_options, typename L1::NoGuard{}, ready.maker());
   }
 
   /// Single-flight over L2 then the loader: the flight's leader reads L2; on a miss (or an L2
@@ -603,14 +608,16 @@ class TieredCache {
       std::optional<Duration> l2_ttl;
       Epoch epoch{};
       bool l2_has_other = false;  // the loader's result lost its L2 write to another's
+      Ready ready;
       auto tiered_load = [&]() -> V {
         epoch = epoch_of(k);
         bool absent = false;
         if (std::optional<Filled> filled = read_l2(k, &absent)) {
           l2_ttl = filled->ttl;
+          ready.frame = std::move(filled->frame);
           return std::move(filled->value);
         }
-        return load_through(key, *f, load, options_for, absent ? &l2_has_other : nullptr);
+        return load_through(key, *f, load, options_for, absent ? &l2_has_other : nullptr, ready);
       };
       auto l1_options = [&](const V& v) -> std::optional<PutOptions> {
         std::optional<PutOptions> o = options_for(v);
@@ -621,7 +628,7 @@ class TieredCache {
       // kept in L1 when L2 took another write meanwhile (the next read fetches that one); an L2
       // read is a fill, stored only if no write of the key overtook it.
       auto fill_guard = [&] { return !l2_has_other && (!l2_ttl || not_overtaken(epoch)()); };
-      return l1_.lead_flight(key, f, tiered_load, l1_options, fill_guard);
+      return l1_.lead_flight(key, f, tiered_load, l1_options, fill_guard, ready.maker());
     });
   }
 
@@ -631,8 +638,9 @@ class TieredCache {
   }
 
   /// Runs the loader of flight `f` and writes its result through to L2 (unless options_for says
-  /// not to store it, e.g. an absent result without negative caching). A result too heavy for L2
-  /// is returned, not written (counted in Stats::uncacheable).
+  /// not to store it, e.g. an absent result without negative caching); the payload L1 will store
+  /// is left in `ready` (the frame is made once for both tiers). A result too big for L2 (over
+  /// compression.max_value_size) is returned, not written (counted in Stats::uncacheable).
   ///
   /// Against writes of the key in this process (each marks the flight superseded before it
   /// reaches L2; flight.h), and writes of other processes once their message has arrived:
@@ -645,16 +653,17 @@ class TieredCache {
   /// So once a write has returned, L2 holds it, a later write, or nothing; never this result.
   template <class Load, class OptionsFor>
   V load_through(key_view key, const typename L1::FlightT& f, Load& load, OptionsFor& options_for,
-                 bool* lost) {
+                 bool* lost, Ready& ready) {
     V v = load();
     std::optional<PutOptions> o = options_for(std::as_const(v));
     if (!o || l1_.superseded(key, &f)) return v;
     std::optional<std::string> bytes;
     try {
-      bytes.emplace(frame_of(v));
+      ready.payload.emplace(l1_.values_.prepare(V(v)));
+      bytes.emplace(l1_.values_.remote_bytes(*ready.payload));
     } catch (const ValueTooLarge&) {
-      l1_.count_uncacheable();
-      return v;
+      ready.payload.reset();
+      return v;  // too big for either tier (L1's store of it counts it uncacheable)
     }
     const std::string k = options_.key_to_string(K(key));
     const Duration ttl = o->ttl.value_or(l1_ttl_);
@@ -683,7 +692,6 @@ class TieredCache {
   std::shared_ptr<Backend> backend_;
   std::shared_ptr<Clock> clock_;
   const Duration l1_ttl_;
-  const CompressionOptions compression_;
   const std::string origin_;
   L1 l1_;
   Registry::Id registry_id_ = 0;
