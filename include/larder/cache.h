@@ -94,6 +94,7 @@
 #include "larder/compression.h"
 #include "larder/detail/fixed_array.h"
 #include "larder/detail/flight.h"
+#include "larder/detail/loading.h"
 #include "larder/detail/mutex.h"
 #include "larder/detail/read_counters.h"
 #include "larder/detail/shard.h"
@@ -137,13 +138,7 @@ using IndexEq =
     std::conditional_t<std::same_as<K, std::string> && std::same_as<Eq, std::equal_to<std::string>>,
                        std::equal_to<>, Eq>;
 
-template <class CacheT, class... Args>
-class MemoState;
-
 }  // namespace detail
-
-template <class K, class V, class Hash, class Eq>
-class TieredCache;
 
 /// A thread-safe, sharded cache with per-entry TTL, LRU eviction by entry count and/or weight,
 /// tags, and statistics. See the file comment for thread safety, expiry and listener timing.
@@ -311,7 +306,7 @@ class Cache {
     if (std::optional<V> v = get(key)) return *std::move(v);
     auto any = [](Duration, Duration) { return true; };
     auto options_for = [&opts](const V&) -> std::optional<PutOptions> { return opts; };
-    return load_single_flight(key, any, loader, options_for);
+    return load_single_flight(detail::LoadingKey{}, key, any, loader, options_for);
   }
 
   /// Removes `key`; returns whether a live entry was removed (listener: kExplicit). A load of
@@ -743,11 +738,14 @@ class Cache {
     return n;
   }
 
-  // ---- single-flight loading (detail/flight.h); also used by larder/memoize.h ----
-  template <class, class...>
-  friend class detail::MemoState;
+  // ---- single-flight loading (detail/flight.h) ----
   template <class, class, class, class>
-  friend class TieredCache;
+  friend class TieredCache;  // the tier composition: prepared stores, guards, the value path
+
+ public:
+  // ---- the loading contract (detail/loading.h): for larder::cached() and TieredCache ----
+
+  /// What acquire() found.
   struct Acquired {
     std::optional<Payload> value;     // an entry accept(age, ttl) approved
     std::shared_ptr<FlightT> flight;  // else: the load to wait on, or to lead
@@ -757,7 +755,7 @@ class Cache {
   /// Under the key's shard lock: an acceptable live entry, else the running flight, else a new
   /// flight led by the caller (or, led_by_caller = false, by whoever runs it later).
   template <class Accept>
-  Acquired acquire(key_view key, Accept& accept, bool led_by_caller) {
+  Acquired acquire(detail::LoadingKey, key_view key, Accept& accept, bool led_by_caller) {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);
@@ -793,7 +791,7 @@ class Cache {
   /// to the flight's waiters. `make(cache, key, value, opts)` makes the value ready to store
   /// (a TieredCache hands over what it already prepared for L2, or an L2 frame to adopt).
   template <class Load, class OptionsFor, class Guard = NoGuard, class Make = PrepareCopy>
-  V lead_flight(key_view key, const std::shared_ptr<FlightT>& f, Load& load,
+  V lead_flight(detail::LoadingKey, key_view key, const std::shared_ptr<FlightT>& f, Load& load,
                 OptionsFor& options_for, Guard guard = {}, Make make = {}) {
     std::optional<V> v;
     try {
@@ -805,14 +803,14 @@ class Cache {
           store_with(K(key), std::move(*o), /*only_if_absent=*/false, f.get(), prepare, guard);
         } catch (const ValueTooLarge&) {
           // Too heavy to keep: the callers still get it (reads do not throw for it).
-          retire_flight(key, f.get());
+          retire(key, f.get());
           uncacheable_.fetch_add(1, std::memory_order_relaxed);
         }
       } else {
-        retire_flight(key, f.get());
+        retire(key, f.get());
       }
     } catch (...) {
-      retire_flight(key, f.get());
+      retire(key, f.get());
       f->set_exception(std::current_exception());
       throw;
     }
@@ -820,24 +818,46 @@ class Cache {
     return *std::move(v);
   }
 
-  /// An acceptable entry's value, else the result of the load in flight, else lead(flight)
-  /// for a new flight the caller leads.
+  /// An acceptable entry's value, else the result of the load in flight, else the value of a
+  /// load this caller leads (lead_flight).
+  template <class Accept, class Load, class OptionsFor>
+  V load_single_flight(detail::LoadingKey pass, key_view key, Accept& accept, Load& load,
+                       OptionsFor& options_for) {
+    return single_flight(key, accept, [&](const std::shared_ptr<FlightT>& f) {
+      return lead_flight(pass, key, f, load, options_for);
+    });
+  }
+  /// Forgets flight `f` of `key`, which the caller leads, without storing anything.
+  void retire_flight(detail::LoadingKey, key_view key, const FlightT* f) { retire(key, f); }
+  /// peek() plus the entry's age and stored TTL; no side effects.
+  std::optional<std::tuple<V, Duration, Duration>> peek_with_age(detail::LoadingKey,
+                                                                 key_view key) const {
+    std::optional<Payload> p;
+    Duration age{}, ttl{};
+    detail::LazyNow now(clock_);
+    inspect<true>(key, now, [&](const auto& e) {
+      p.emplace(detail::copy_payload<V>(e));
+      age = Duration{std::max<std::int64_t>(0, now() - e.written)};
+      ttl = ShardT::stored_ttl(e);
+    });
+    if (!p) return std::nullopt;
+    std::optional<V> v = values_.materialize(std::move(*p));
+    if (!v) return std::nullopt;
+    return std::tuple<V, Duration, Duration>(std::move(*v), age, ttl);
+  }
+
+ private:
+  /// load_single_flight with any leader: lead(flight) for a new flight the caller leads.
   template <class Accept, class Lead>
   V single_flight(key_view key, Accept& accept, Lead&& lead) {
-    Acquired a = acquire(key, accept, /*led_by_caller=*/true);
+    Acquired a = acquire(detail::LoadingKey{}, key, accept, /*led_by_caller=*/true);
     if (a.value) {
       if (std::optional<V> v = values_.materialize(std::move(*a.value))) return *std::move(v);
       // Undecodable (counted): load it again like a miss.
-      a = acquire(key, kNothingAcceptable, /*led_by_caller=*/true);
+      a = acquire(detail::LoadingKey{}, key, kNothingAcceptable, /*led_by_caller=*/true);
     }
     if (!a.lead) return a.flight->wait();
     return lead(a.flight);
-  }
-  template <class Accept, class Load, class OptionsFor>
-  V load_single_flight(key_view key, Accept& accept, Load& load, OptionsFor& options_for) {
-    return single_flight(key, accept, [&](const std::shared_ptr<FlightT>& f) {
-      return lead_flight(key, f, load, options_for);
-    });
   }
   /// Marks the loads of `key` in flight stale (flight.h): a write of the key is about to land.
   void invalidate_loads(key_view key) {
@@ -864,26 +884,10 @@ class Cache {
   /// Counts a value returned without being stored (Stats::uncacheable).
   void count_uncacheable() noexcept { uncacheable_.fetch_add(1, std::memory_order_relaxed); }
 
-  void retire_flight(key_view key, const FlightT* f) {
+  void retire(key_view key, const FlightT* f) {
     ShardT& s = shard_for(hash_of(key));
     detail::MutexLock lock(s.mu);
     s.remove_flight(f);
-  }
-
-  /// peek() plus the entry's age and stored TTL; no side effects.
-  std::optional<std::tuple<V, Duration, Duration>> peek_with_age(key_view key) const {
-    std::optional<Payload> p;
-    Duration age{}, ttl{};
-    detail::LazyNow now(clock_);
-    inspect<true>(key, now, [&](const auto& e) {
-      p.emplace(detail::copy_payload<V>(e));
-      age = Duration{std::max<std::int64_t>(0, now() - e.written)};
-      ttl = ShardT::stored_ttl(e);
-    });
-    if (!p) return std::nullopt;
-    std::optional<V> v = values_.materialize(std::move(*p));
-    if (!v) return std::nullopt;
-    return std::tuple<V, Duration, Duration>(std::move(*v), age, ttl);
   }
 
   /// After a put whose own shard had nothing left to evict: evicts from the other shards.
@@ -975,5 +979,8 @@ class Cache {
   detail::Sweeper::Id sweeper_id_ = 0;
   Registry::Id registry_id_ = 0;
 };
+
+static_assert(detail::LoadingCache<Cache<std::string, std::string>>,
+              "larder::Cache models the loading contract (detail/loading.h)");
 
 }  // namespace larder

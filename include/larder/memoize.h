@@ -260,7 +260,7 @@ class MemoState {
       tasks_->idle.wait(lock, [&] { return tasks_->running == 0; });
     }
     for (const auto& p : cancelled) {
-      cache_->retire_flight(p->key, p->flight.get());
+      cache_->retire_flight(LoadingKey{}, p->key, p->flight.get());
       p->flight->set_exception(std::make_exception_ptr(
           Cancelled("larder: a refresh-ahead reload was cancelled: its memoized function was "
                     "destroyed before it ran")));
@@ -315,7 +315,7 @@ class MemoState {
     auto load = [&] { return timed_load(args...); };
     auto options_for = [this](const V& v) { return put_options(v); };
     try {
-      return cache_->load_single_flight(key, accept, load, options_for);
+      return cache_->load_single_flight(LoadingKey{}, key, accept, load, options_for);
     } catch (const LoaderCycle&) {
       throw;
     } catch (...) {
@@ -332,7 +332,7 @@ class MemoState {
   }
 
   std::optional<V> peek(Args... args) const {
-    auto e = cache_->peek_with_age(key_fn_(args...));
+    auto e = cache_->peek_with_age(LoadingKey{}, key_fn_(args...));
     if (!e || !fresh(std::get<1>(*e), std::get<2>(*e))) return std::nullopt;
     return std::move(std::get<0>(*e));
   }
@@ -401,7 +401,8 @@ class MemoState {
   void refresh(const K& key, Args... args) {
     // Skip if the entry was refreshed meanwhile or a load for it is already running.
     auto young = [this](Duration age, Duration) { return age < opts_.refresh_after; };
-    typename CacheT::Acquired a = cache_->acquire(key, young, /*led_by_caller=*/false);
+    typename CacheT::Acquired a =
+        cache_->acquire(LoadingKey{}, key, young, /*led_by_caller=*/false);
     if (!a.lead) return;
     refreshes_.fetch_add(1, std::memory_order_relaxed);
     auto pending = std::make_shared<Pending>(Pending{key, a.flight});
@@ -420,7 +421,7 @@ class MemoState {
       };
       auto options_for = [&](const V& v) { return self->put_options(v); };
       try {
-        self->cache_->lead_flight(pending->key, pending->flight, load, options_for);
+        self->cache_->lead_flight(LoadingKey{}, pending->key, pending->flight, load, options_for);
       } catch (...) {
         // Counted in load_failures; the old value stays until its ttl.
       }
@@ -435,7 +436,7 @@ class MemoState {
     } catch (...) {
       // The executor refused the task: release the flight so the key is not blocked.
       if (tasks_->take(pending, /*run=*/false)) {
-        cache_->retire_flight(key, a.flight.get());
+        cache_->retire_flight(LoadingKey{}, key, a.flight.get());
         a.flight->set_exception(std::current_exception());
       }
     }
@@ -571,16 +572,6 @@ void cached(F, const MemoizeOptions<int>& = {}) {
                 "call operator?). Give the lambda explicit parameter types.");
 }
 
-namespace detail {
-/// The caches cached(cache, fn, key_fn) accepts.
-template <class C>
-inline constexpr bool kMemoCache = false;
-template <class K, class V, class H, class E>
-inline constexpr bool kMemoCache<Cache<K, V, H, E>> = true;
-template <class K, class V, class H, class E>
-inline constexpr bool kMemoCache<TieredCache<K, V, H, E>> = true;
-}  // namespace detail
-
 /// Memoizes `fn` in an existing cache, under the key `key_fn(args...)`: several functions can
 /// share one bounded (or registry-named) cache. `cache` must outlive the result.
 ///
@@ -588,7 +579,7 @@ inline constexpr bool kMemoCache<TieredCache<K, V, H, E>> = true;
 /// an L1 hit returns at once; on a miss one caller per key reads L2 and, if L2 has nothing (or
 /// fails), calls fn and writes the result through to both tiers.
 template <class CacheT, class F, class KeyFn>
-  requires detail::kMemoCache<CacheT> && detail::Memoizable<F>
+  requires detail::LoadingCache<CacheT> && detail::Memoizable<F>
 auto cached(CacheT& cache, F fn, KeyFn key_fn,
             MemoizeOptions<typename CacheT::mapped_type> opts = {}) {
   using K = typename CacheT::key_type;

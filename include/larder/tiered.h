@@ -11,10 +11,11 @@
 //
 // READS. get(): an L1 hit returns at once. On an L1 miss the L2 entry is read, decoded (Codec +
 // the frame of larder/compression.h) and put into L1 with the L2 entry's remaining TTL, capped by
-// L1's default_ttl; when L1 would keep the value compressed, it keeps the L2 frame as it is. get_or_load() and larder::cached() add single-flight across both tiers:
-// concurrent misses of one key in this process make one L2 read and at most one loader call.
-// Reads do not throw for what L1 cannot hold: a value heavier than L1's max_bytes (or over its
-// max_value_size) is returned without being kept, counted in Stats::uncacheable.
+// L1's default_ttl; when L1 would keep the value compressed, it keeps the L2 frame as it is.
+// get_or_load() and larder::cached() add single-flight across both tiers: concurrent misses of one
+// key in this process make one L2 read and at most one loader call. Reads do not throw for what L1
+// cannot hold: a value heavier than L1's max_bytes (or over its max_value_size) is returned without
+// being kept, counted in Stats::uncacheable.
 //
 // WRITES. put() stores in L2 and L1 (write-through, same TTL; the value is encoded and compressed
 // once for both, larder/detail/value_store.h), erase()/erase_prefix()/clear()
@@ -68,6 +69,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -206,7 +208,7 @@ class TieredCache {
     if (std::optional<V> v = get_local(key)) return *std::move(v);
     auto any = [](Duration, Duration) { return true; };
     auto options_for = [&opts](const V&) -> std::optional<PutOptions> { return opts; };
-    return load_single_flight(key, any, loader, options_for);
+    return load_single_flight(detail::LoadingKey{}, key, any, loader, options_for);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -316,10 +318,6 @@ class TieredCache {
   }
 
  private:
-  template <class, class...>
-  friend class detail::MemoState;
-  using Acquired = typename L1::Acquired;
-
   struct Filled {
     V value;
     Duration ttl;
@@ -564,45 +562,41 @@ class TieredCache {
     return i;
   }
 
-  // ---- the interface larder::cached() uses (detail::MemoState) ----
+ public:
+  // ---- the loading contract (detail/loading.h): for larder::cached() ----
 
+  using Acquired = typename L1::Acquired;
+
+  /// L1's acquire (the flights live in L1's shards).
   template <class Accept>
-  Acquired acquire(key_view key, Accept& accept, bool led_by_caller) {
-    return l1_.acquire(key, accept, led_by_caller);
+  Acquired acquire(detail::LoadingKey pass, key_view key, Accept& accept, bool led_by_caller) {
+    return l1_.acquire(pass, key, accept, led_by_caller);
   }
-  void retire_flight(key_view key, const typename L1::FlightT* f) { l1_.retire_flight(key, f); }
-  auto peek_with_age(key_view key) const { return l1_.peek_with_age(key); }
-
-  /// What a load made ready for L1 on its way through L2, so that L1 does not prepare the value
-  /// again: the frame an L2 read returned (L1 adopts it when it would keep the value
-  /// compressed), or the payload of a loader's result whose frame went to L2.
-  struct Ready {
-    std::optional<std::string> frame;
-    std::optional<typename L1::Payload> payload;
-    /// The `make` of Cache::lead_flight.
-    auto maker() {
-      return [this](L1& c, const K& k, const V& v, const PutOptions& o) {
-        if (payload) return c.prepare_payload(k, std::move(*payload), o);
-        if (frame) return c.prepare_adopted(k, std::move(*frame), v, o);
-        return c.prepare_put(k, V(v), o);
-      };
-    }
-  };
+  void retire_flight(detail::LoadingKey pass, key_view key, const typename L1::FlightT* f) {
+    l1_.retire_flight(pass, key, f);
+  }
+  std::optional<std::tuple<V, Duration, Duration>> peek_with_age(detail::LoadingKey pass,
+                                                                 key_view key) const {
+    return l1_.peek_with_age(pass, key);
+  }
 
   /// A refresh: the loader's value goes to both tiers (no L2 read: the point is to reload).
   template <class Load, class OptionsFor>
-  V lead_flight(key_view key, const std::shared_ptr<typename L1::FlightT>& f, Load& load,
+  V lead_flight(detail::LoadingKey pass, key_view key,
+                const std::shared_ptr<typename L1::FlightT>& f, Load& load,
                 OptionsFor& options_for) {
     Ready ready;
     auto through = [&] { return load_through(key, *f, load, options_for, nullptr, ready); };
     auto l1_options = [&](const V& v) { return capped(options_for(v)); };
-    return l1_.lead_flight(key, f, through, l1_options, typename L1::NoGuard{}, ready.maker());
+    return l1_.lead_flight(pass, key, f, through, l1_options, typename L1::NoGuard{},
+                           ready.maker());
   }
 
   /// Single-flight over L2 then the loader: the flight's leader reads L2; on a miss (or an L2
   /// failure) it runs `load` and writes the result through to L2.
   template <class Accept, class Load, class OptionsFor>
-  V load_single_flight(key_view key, Accept& accept, Load& load, OptionsFor& options_for) {
+  V load_single_flight(detail::LoadingKey pass, key_view key, Accept& accept, Load& load,
+                       OptionsFor& options_for) {
     return l1_.single_flight(key, accept, [&](const std::shared_ptr<typename L1::FlightT>& f) {
       const std::string k = options_.key_to_string(K(key));
       std::optional<Duration> l2_ttl;
@@ -628,9 +622,26 @@ class TieredCache {
       // kept in L1 when L2 took another write meanwhile (the next read fetches that one); an L2
       // read is a fill, stored only if no write of the key overtook it.
       auto fill_guard = [&] { return !l2_has_other && (!l2_ttl || not_overtaken(epoch)()); };
-      return l1_.lead_flight(key, f, tiered_load, l1_options, fill_guard, ready.maker());
+      return l1_.lead_flight(pass, key, f, tiered_load, l1_options, fill_guard, ready.maker());
     });
   }
+
+ private:
+  /// What a load made ready for L1 on its way through L2, so that L1 does not prepare the value
+  /// again: the frame an L2 read returned (L1 adopts it when it would keep the value
+  /// compressed), or the payload of a loader's result whose frame went to L2.
+  struct Ready {
+    std::optional<std::string> frame;
+    std::optional<typename L1::Payload> payload;
+    /// The `make` of Cache::lead_flight.
+    auto maker() {
+      return [this](L1& c, const K& k, const V& v, const PutOptions& o) {
+        if (payload) return c.prepare_payload(k, std::move(*payload), o);
+        if (frame) return c.prepare_adopted(k, std::move(*frame), v, o);
+        return c.prepare_put(k, V(v), o);
+      };
+    }
+  };
 
   std::optional<PutOptions> capped(std::optional<PutOptions> o) const {
     if (o) o->ttl = l1_put_ttl(o->ttl.value_or(l1_ttl_));
@@ -707,5 +718,8 @@ class TieredCache {
   std::condition_variable wait_cv_;
   std::unique_ptr<Subscription> subscription_;  // last: stopped first
 };
+
+static_assert(detail::LoadingCache<TieredCache<std::string, std::string>>,
+              "larder::TieredCache models the loading contract (detail/loading.h)");
 
 }  // namespace larder
