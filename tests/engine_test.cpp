@@ -227,27 +227,6 @@ TEST_CASE("a put over a live small value updates it in place, with every put sem
   CHECK(c.size() == 1);
 }
 
-TEST_CASE("per-entry storage: a 40 B slot and 12 B of links, weights kept only when they vary",
-          "[engine]") {
-  // The memory figure in bench/README.md rests on these sizes (key 8, value 8, write time 8,
-  // TTL deadline 8, version and flags 8; LRU links and heap position 12).
-  STATIC_REQUIRE(sizeof(larder::detail::Slot<std::uint64_t, std::uint64_t>) == 40);
-  STATIC_REQUIRE(sizeof(larder::detail::Link) == 12);
-  // Every entry weighs 16 here, so no weight is stored: bytes() and evicted_bytes still add up
-  // through inserts, updates, evictions and erases.
-  larder::Cache<std::uint64_t, std::uint64_t> c(
-      {.max_entries = 100, .shards = 1, .background_cleanup = larder::Duration{0}});
-  for (std::uint64_t k = 0; k < 250; ++k) c.put(k, k);
-  c.put(249, 1);  // an update
-  CHECK(c.bytes() == 100 * 16);
-  CHECK(c.erase(249));
-  CHECK(c.bytes() == 99 * 16);
-  const larder::Stats s = c.stats();
-  CHECK(s.evictions == 150);
-  CHECK(s.evicted_bytes == 150 * 16);
-  CHECK(s.bytes == 99 * 16);
-}
-
 TEST_CASE("puts that change a small value's weight or tags still replace it exactly", "[engine]") {
   larder::Cache<std::uint64_t, std::uint64_t> c(
       {.max_bytes = 1000,
