@@ -14,7 +14,7 @@ struct alignas(8) Pair {
 };
 }  // namespace
 
-TEST_CASE("seqlock: an odd version is a writer; a read that saw one change retries or fails",
+TEST_CASE("seqlock: an odd version is a writer, and a read that saw one change retries or fails",
           "[seqlock]") {
   std::atomic<std::uint32_t> version{0};
   std::uint32_t start = 0;

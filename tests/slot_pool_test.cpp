@@ -22,7 +22,7 @@ larder::detail::Payload<std::string> value(std::string v) {
 }
 }  // namespace
 
-TEST_CASE("slot pool: slots across chunks keep their address; freed slots are reused",
+TEST_CASE("slot pool: slots across chunks keep their address, and freed slots are reused",
           "[slot_pool]") {
   Pool pool;
   std::vector<std::uint32_t> ids;
