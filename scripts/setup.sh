@@ -27,7 +27,7 @@ library=(
 )
 redis=(libhiredis-dev)                   # larder::redis
 everything=(
-  clang clang-format-16 libclang-rt-14-dev  # thread-safety and fuzz builds, the format check
+  clang clang-format libclang-rt-14-dev  # thread-safety and fuzz builds, the format check
   redis-server redis-tools               # the Redis tests' servers, redis-benchmark
   catch2                                 # tests
   libbenchmark-dev libtbb-dev libcuckoo-dev  # bench/ and its peers

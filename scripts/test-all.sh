@@ -16,7 +16,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
 
 echo "== clang-format check"
-git ls-files '*.h' '*.cc' '*.cpp' | xargs clang-format-16 --dry-run -Werror
+git ls-files '*.h' '*.cc' '*.cpp' | xargs clang-format --dry-run -Werror
 # catch_discover_tests hands names to CMake, which splits a name at ';' into two broken tests.
 if git grep -nE 'TEST_CASE\("[^"]*;' -- tests; then
   echo "test-all: a Catch2 test name above contains ';' (ctest would split it)" >&2

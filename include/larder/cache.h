@@ -132,6 +132,10 @@ inline constexpr bool kTransparentStringKey =
                                               std::same_as<Eq, std::equal_to<>> ||
                                               requires { typename Eq::is_transparent; });
 
+/// A predicate over a cache's entries: pred(const K&, const V&).
+template <class P, class K, class V>
+concept EntryPredicate = std::predicate<P&, const K&, const V&>;
+
 /// Equality used inside the index: std::equal_to<std::string> becomes transparent.
 template <class K, class Eq>
 using IndexEq =
@@ -300,8 +304,7 @@ class Cache {
   /// negative caching, refresh-ahead and stale-if-error on top of this.
   ///
   ///   User u = users.get_or_load("u:1", [&] { return db.load("u:1"); }, {.ttl = 1min});
-  template <class Loader>
-    requires std::invocable<Loader&> && std::convertible_to<std::invoke_result_t<Loader&>, V>
+  template <detail::LoaderFor<V> Loader>
   V get_or_load(key_view key, Loader loader, PutOptions opts = {}) {
     if (std::optional<V> v = get(key)) return *std::move(v);
     auto any = [](Duration, Duration) { return true; };
@@ -334,8 +337,7 @@ class Cache {
   /// Removes every live entry for which pred(const K&, const V&) returns true; returns how many.
   /// pred runs under a shard lock: it must not call this cache. O(entries). (Values stored
   /// compressed are decompressed, under the lock, to be shown to pred.)
-  template <class Pred>
-    requires std::predicate<Pred&, const K&, const V&>
+  template <detail::EntryPredicate<K, V> Pred>
   std::size_t erase_if(Pred pred) {
     auto matches = [&](const K& key, const auto& e) {
       if constexpr (kFrames) {
@@ -353,9 +355,8 @@ class Cache {
   /// Removes every live entry whose key starts with `prefix`; returns how many. String-like keys
   /// only. O(entries); looks at keys only (compressed values are not decompressed). Loads of such
   /// keys in flight store nothing (see erase()).
-  std::size_t erase_prefix(std::string_view prefix)
-    requires std::convertible_to<const K&, std::string_view>
-  {
+  std::size_t erase_prefix(
+      std::string_view prefix) requires std::convertible_to<const K&, std::string_view> {
     auto has_prefix = [prefix](const K& key) {
       return std::string_view(key).substr(0, prefix.size()) == prefix;
     };
@@ -609,11 +610,7 @@ class Cache {
     return p;
   }
   /// The bytes a remote tier stores for a prepared value (ValueStore::remote_bytes).
-  std::string remote_bytes(const Prepared& p) const
-    requires Encodable<V>
-  {
-    return values_.remote_bytes(p.payload);
-  }
+  std::string remote_bytes(const Prepared& p) const { return values_.remote_bytes(p.payload); }
 
   /// A store's condition, checked inside its critical section: a fill stores only if still_valid()
   /// holds there (a TieredCache's L2 read overtaken by a write is not kept, and no reader ever

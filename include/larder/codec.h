@@ -51,15 +51,22 @@ inline constexpr bool kByteLike =
     std::same_as<T, std::string> || std::same_as<T, std::vector<std::byte>> ||
     std::same_as<T, std::vector<std::uint8_t>> || std::same_as<T, std::vector<char>>;
 
+namespace detail {
+/// The byte vectors (kByteLike but std::string, which has its own Codec).
+template <class T>
+concept ByteVector = kByteLike<T> && !std::same_as<T, std::string>;
+/// Arithmetic types and enums.
+template <class T>
+concept ArithmeticOrEnum = std::is_arithmetic_v<T> || std::is_enum_v<T>;
+}  // namespace detail
+
 template <>
 struct Codec<std::string> {
   static void encode(const std::string& v, std::string& out) { out.append(v); }
   static Result<std::string> decode(std::string_view bytes) { return std::string(bytes); }
 };
 
-template <class T>
-  requires(std::same_as<T, std::vector<std::byte>> || std::same_as<T, std::vector<std::uint8_t>> ||
-           std::same_as<T, std::vector<char>>)
+template <detail::ByteVector T>
 struct Codec<T> {
   static void encode(const T& v, std::string& out) {
     out.append(reinterpret_cast<const char*>(v.data()), v.size());
@@ -95,8 +102,7 @@ inline constexpr bool kBitwiseCodec = false;
 /// Arithmetic types and enums: sizeof(T) bytes, little-endian. A bool decodes from 0 or 1 only;
 /// an enum from any value of its underlying type (give an unscoped enum a fixed underlying type
 /// if its bytes may come from elsewhere).
-template <class T>
-  requires(std::is_arithmetic_v<T> || std::is_enum_v<T>)
+template <detail::ArithmeticOrEnum T>
 struct Codec<T> {
   static void encode(const T& v, std::string& out) {
     const T le = detail::byteswap_if_big_endian(v);
@@ -125,9 +131,14 @@ struct Codec<T> {
 /// Trivially copyable types opted in with kBitwiseCodec: the object representation (not
 /// portable across platforms or builds; fine for one process's memory, think twice for a shared
 /// remote tier).
+namespace detail {
+/// Trivially copyable types opted in with kBitwiseCodec (and not covered by another Codec).
 template <class T>
-  requires(std::is_trivially_copyable_v<T> && !std::is_arithmetic_v<T> && !std::is_enum_v<T> &&
-           !kByteLike<T> && kBitwiseCodec<T>)
+concept BitwiseEncodable =
+    std::is_trivially_copyable_v<T> && !ArithmeticOrEnum<T> && !kByteLike<T> && kBitwiseCodec<T>;
+}  // namespace detail
+
+template <detail::BitwiseEncodable T>
 struct Codec<T> {
   static void encode(const T& v, std::string& out) {
     out.append(reinterpret_cast<const char*>(&v), sizeof(T));

@@ -47,6 +47,13 @@ namespace detail {
 /// during constant evaluation, and the compiler's error names it.
 void compression_encode_needs_a_larder_Codec_for_this_value_type_specialize_larder_Codec_or_leave_encode_false();
 
+/// Any type but U.
+template <class T, class U>
+concept OtherThan = !std::same_as<T, U>;
+/// What decode_framed can produce: the bytes themselves, or a type with a Codec.
+template <class V>
+concept FrameDecodable = std::same_as<V, std::string> || Encodable<V>;
+
 /// The type of Options<K, V>::compression.encode: converts to and from bool like a bool, except
 /// for a value type V without a larder::Codec, where only a constant `false` is accepted, so
 /// `.compression = {.encode = true}` on such a type fails to compile (there is no way to encode
@@ -55,12 +62,8 @@ template <class V>
 class EncodeFlag {
  public:
   constexpr EncodeFlag() noexcept = default;
-  constexpr EncodeFlag(bool on) noexcept
-    requires Encodable<V>
-      : on_(on) {}
-  consteval EncodeFlag(bool on) noexcept
-    requires(!Encodable<V>)
-      : on_(on) {
+  constexpr EncodeFlag(bool on) noexcept requires Encodable<V> : on_(on) {}
+  consteval EncodeFlag(bool on) noexcept requires(!Encodable<V>) : on_(on) {
     if (on) {
       compression_encode_needs_a_larder_Codec_for_this_value_type_specialize_larder_Codec_or_leave_encode_false();
     }
@@ -116,8 +119,7 @@ struct BasicCompressionOptions {
 
   /// The same settings with another `encode` type (e.g. a CompressionOptions into
   /// Options<K, V>::compression, or back).
-  template <class To>
-    requires(!std::same_as<To, Encode>)
+  template <detail::OtherThan<Encode> To>
   operator BasicCompressionOptions<To>() const {
     To flag{};
     if constexpr (std::same_as<To, bool>) {
@@ -165,8 +167,7 @@ std::optional<FrameHeader> read_frame_header(std::string_view frame) noexcept;
 
 /// The value of type V in `frame`: decode_frame (bounded by `max_value_size`), then V's codec
 /// (std::string: the bytes themselves). Every failure is an Error value.
-template <class V>
-  requires std::same_as<V, std::string> || Encodable<V>
+template <detail::FrameDecodable V>
 Result<V> decode_framed(std::string_view frame, std::size_t max_value_size) {
   Result<std::string> bytes = decode_frame(frame, max_value_size);
   if (!bytes) return bytes.error();

@@ -61,6 +61,10 @@ inline std::uint64_t hash_u64(std::uint64_t x, std::uint64_t seed) noexcept {
 }
 
 namespace detail {
+/// Integers and enums: hashed by value (hash_u64).
+template <class K>
+concept IntegerLike = std::is_integral_v<K> || std::is_enum_v<K>;
+
 /// A fresh seed for one cache instance at `self` (src/seed.cc): unpredictable across processes
 /// and instances, without a system call per cache.
 std::uint64_t instance_seed(const void* self) noexcept;
@@ -83,8 +87,7 @@ struct Hash {
   }
 };
 
-template <class K>
-  requires std::is_integral_v<K> || std::is_enum_v<K>
+template <detail::IntegerLike K>
 struct Hash<K> {
   std::uint64_t operator()(K key, std::uint64_t seed) const noexcept {
     return hash_u64(static_cast<std::uint64_t>(key), seed);

@@ -176,6 +176,9 @@ using Fn = std::decay_t<F>;
 
 template <class F>
 concept Memoizable = FnTraits<Fn<F>>::known;
+/// fn's signature cannot be read (cached() then explains why).
+template <class F>
+concept NotMemoizable = !Memoizable<F>;
 
 template <class F>
 using memo_result_t = std::decay_t<typename FnTraits<Fn<F>>::result>;
@@ -540,8 +543,7 @@ inline constexpr bool kAlwaysFalse = false;
 }  // namespace detail
 
 /// Memoizes `fn` behind a cache of its own, keyed by the tuple of its arguments.
-template <class F>
-  requires detail::Memoizable<F>
+template <detail::Memoizable F>
 auto cached(F fn, MemoizeOptions<detail::memo_result_t<F>> opts = {}) {
   using M = detail::OwnedMemo<F>;
   return [&]<class... A>(detail::TypeList<A...>) {
@@ -564,8 +566,7 @@ auto cached(F fn, MemoizeOptions<detail::memo_result_t<F>> opts = {}) {
 }
 
 /// (Reached only when fn's signature cannot be read: explains why.)
-template <class F>
-  requires(!detail::Memoizable<F>)
+template <detail::NotMemoizable F>
 void cached(F, const MemoizeOptions<int>& = {}) {
   static_assert(detail::kAlwaysFalse<F>,
                 "larder::cached: cannot read fn's signature (a generic lambda, or an overloaded "
@@ -578,8 +579,7 @@ void cached(F, const MemoizeOptions<int>& = {}) {
 /// `cache` may be a larder::Cache or a larder::TieredCache (larder/tiered.h). With a TieredCache,
 /// an L1 hit returns at once; on a miss one caller per key reads L2 and, if L2 has nothing (or
 /// fails), calls fn and writes the result through to both tiers.
-template <class CacheT, class F, class KeyFn>
-  requires detail::LoadingCache<CacheT> && detail::Memoizable<F>
+template <detail::LoadingCache CacheT, detail::Memoizable F, class KeyFn>
 auto cached(CacheT& cache, F fn, KeyFn key_fn,
             MemoizeOptions<typename CacheT::mapped_type> opts = {}) {
   using K = typename CacheT::key_type;

@@ -202,8 +202,7 @@ class TieredCache {
   /// The value for `key` from L1, else L2, else `loader()` (stored in both tiers with `opts`).
   /// Single-flight across the tiers: one L2 read and one loader call per key at a time in this
   /// process; the others wait for that result.
-  template <class Loader>
-    requires std::invocable<Loader&> && std::convertible_to<std::invoke_result_t<Loader&>, V>
+  template <detail::LoaderFor<V> Loader>
   V get_or_load(key_view key, Loader loader, PutOptions opts = {}) {
     if (std::optional<V> v = get_local(key)) return *std::move(v);
     auto any = [](Duration, Duration) { return true; };

@@ -52,12 +52,12 @@ class ConcurrentIndex {
       return reinterpret_cast<const std::atomic<std::uint64_t>*>(this + 1);
     }
     static void* operator new(std::size_t header, Cells c) {
-      return ::operator new(header + c.n * sizeof(std::atomic<std::uint64_t>),
-                            std::align_val_t{alignof(Table)});
+      return ::operator new (header + c.n * sizeof(std::atomic<std::uint64_t>),
+                             std::align_val_t{alignof(Table)});
     }
     static void operator delete(void* p, Cells) noexcept { operator delete(p); }
     static void operator delete(void* p) noexcept {  // (the cells are trivially destructible)
-      ::operator delete(p, std::align_val_t{alignof(Table)});
+      ::operator delete (p, std::align_val_t{alignof(Table)});
     }
 
     std::size_t mask;

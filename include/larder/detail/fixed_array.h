@@ -19,7 +19,7 @@ class FixedArray {
   /// propagates.
   template <class Make>
   void build(std::size_t n, Make&& make) {
-    data_ = static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignof(T)}));
+    data_ = static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{alignof(T)}));
     try {
       for (; size_ < n; ++size_) ::new (static_cast<void*>(data_ + size_)) T(make(size_));
     } catch (...) {
@@ -39,7 +39,7 @@ class FixedArray {
  private:
   void destroy() noexcept {
     while (size_ > 0) data_[--size_].~T();
-    if (data_) ::operator delete(data_, std::align_val_t{alignof(T)});
+    if (data_) ::operator delete (data_, std::align_val_t{alignof(T)});
     data_ = nullptr;
   }
 

@@ -68,6 +68,10 @@ class LoadingKey {
   friend class MemoState;
 };
 
+/// A loader of V: callable with no arguments, its result converts to V.
+template <class L, class V>
+concept LoaderFor = std::invocable<L&> && std::convertible_to<std::invoke_result_t<L&>, V>;
+
 /// Stand-ins for the callables a loader passes, to state the contract's signatures.
 using AcceptArchetype = std::function<bool(Duration age, Duration ttl)>;
 template <class V>
@@ -77,24 +81,24 @@ using OptionsForArchetype = std::function<std::optional<PutOptions>(const V&)>;
 
 /// A cache larder::cached() can load through (see the file comment for the protocol).
 template <class C>
-concept LoadingCache =
-    requires(C& c, const C& cc, LoadingKey pass, typename C::key_view k,
-             const std::shared_ptr<Flight<typename C::mapped_type>>& f, AcceptArchetype& accept,
-             LoadArchetype<typename C::mapped_type>& load,
-             OptionsForArchetype<typename C::mapped_type>& options_for) {
-      typename C::key_type;
-      typename C::mapped_type;
-      typename C::Acquired;
-      { c.acquire(pass, k, accept, true) } -> std::same_as<typename C::Acquired>;
-      { c.lead_flight(pass, k, f, load, options_for) } -> std::same_as<typename C::mapped_type>;
-      { c.retire_flight(pass, k, f.get()) };
-      {
-        c.load_single_flight(pass, k, accept, load, options_for)
-      } -> std::same_as<typename C::mapped_type>;
-      {
-        cc.peek_with_age(pass, k)
-      } -> std::same_as<std::optional<std::tuple<typename C::mapped_type, Duration, Duration>>>;
-    };
+concept LoadingCache = requires(C& c, const C& cc, LoadingKey pass, typename C::key_view k,
+                                const std::shared_ptr<Flight<typename C::mapped_type>>& f,
+                                AcceptArchetype& accept,
+                                LoadArchetype<typename C::mapped_type>& load,
+                                OptionsForArchetype<typename C::mapped_type>& options_for) {
+  typename C::key_type;
+  typename C::mapped_type;
+  typename C::Acquired;
+  { c.acquire(pass, k, accept, true) } -> std::same_as<typename C::Acquired>;
+  { c.lead_flight(pass, k, f, load, options_for) } -> std::same_as<typename C::mapped_type>;
+  c.retire_flight(pass, k, f.get());
+  {
+    c.load_single_flight(pass, k, accept, load, options_for)
+    } -> std::same_as<typename C::mapped_type>;
+  {
+    cc.peek_with_age(pass, k)
+    } -> std::same_as<std::optional<std::tuple<typename C::mapped_type, Duration, Duration>>>;
+};
 
 }  // namespace detail
 }  // namespace larder

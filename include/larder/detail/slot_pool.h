@@ -58,9 +58,9 @@ namespace larder::detail {
 /// values, and values with a codec that are not small trivially copyable ones (those could never
 /// reach a compression threshold; their slots stay exactly as small as V).
 template <class V>
-inline constexpr bool kFrameStorage =
-    kByteLike<V> ||
-    (Encodable<V> && !(std::is_trivially_copyable_v<V> && sizeof(V) <= sizeof(std::string)));
+inline constexpr bool kFrameStorage = kByteLike<V> ||
+                                      (Encodable<V> && !(std::is_trivially_copyable_v<V> &&
+                                                         sizeof(V) <= sizeof(std::string)));
 
 /// Whether a put over a live entry of V may overwrite it in place (seqlock.h): the value is a
 /// few plain bytes, copied word by word under the slot's version.
@@ -68,11 +68,13 @@ template <class V>
 inline constexpr bool kInPlace = std::is_trivially_copyable_v<V> && !kFrameStorage<V>;
 
 template <class V>
-inline constexpr std::size_t kValueSize =
-    kFrameStorage<V> ? std::max(sizeof(V), sizeof(std::string)) : sizeof(V);
+inline constexpr std::size_t kValueSize = kFrameStorage<V>
+                                              ? std::max(sizeof(V), sizeof(std::string))
+                                              : sizeof(V);
 template <class V>
-inline constexpr std::size_t kValueAlign =
-    kFrameStorage<V> ? std::max(alignof(V), alignof(std::string)) : alignof(V);
+inline constexpr std::size_t kValueAlign = kFrameStorage<V>
+                                               ? std::max(alignof(V), alignof(std::string))
+                                               : alignof(V);
 
 inline constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
 /// Indices from here up are never slots: the recency list's tick markers use them

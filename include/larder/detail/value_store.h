@@ -99,9 +99,7 @@ class ValueStore {
 
   /// The frame a remote tier stores for a value prepared as `p` (see the file comment). Throws
   /// ValueTooLarge when the value's bytes exceed compression.max_value_size.
-  std::string remote_bytes(const PayloadT& p) const
-    requires Encodable<V>
-  {
+  std::string remote_bytes(const PayloadT& p) const {  // (V has a Codec: used by TieredCache)
     if constexpr (kFrames) {
       if (p.framed()) return p.frame;
     }
@@ -156,9 +154,7 @@ class ValueStore {
   }
 
  private:
-  static std::string_view bytes_of(const V& value) noexcept
-    requires kByteLike<V>
-  {
+  static std::string_view bytes_of(const V& value) noexcept {  // (kByteLike<V> only)
     return {reinterpret_cast<const char*>(value.data()), value.size() * sizeof(*value.data())};
   }
   /// Whether prepare() compresses values of this type that reach min_size.
