@@ -12,14 +12,7 @@
 #include <vector>
 
 #include "larder/memoize.h"
-
-// Checks both the exception type and its message (Catch2 v2 matches messages with
-// CHECK_THROWS_WITH only); `expr` throws before changing anything, so running it twice is fine.
-#define CHECK_THROWS_TYPE_WITH(expr, type, matcher) \
-  do {                                              \
-    CHECK_THROWS_AS(expr, type);                    \
-    CHECK_THROWS_WITH(expr, matcher);               \
-  } while (0)
+#include "test_util.h"
 
 using namespace std::chrono_literals;
 using larder::RemovalCause;

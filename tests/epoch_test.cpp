@@ -3,24 +3,16 @@
 #include "larder/detail/epoch.h"
 
 #include <catch2/catch.hpp>
-#include <future>
-#include <thread>
+
+#include "test_util.h"
 
 TEST_CASE("epoch: an open read section holds the epoch to at most one advance", "[engine]") {
-  std::promise<void> entered, leave;
-  std::shared_future<void> leave_f = leave.get_future().share();
-  std::thread reader([&] {
-    larder::detail::ReadSection section;
-    entered.set_value();
-    leave_f.wait();
-  });
-  entered.get_future().wait();
+  larder_test::HeldReader reader;
   const std::uint64_t start = larder::detail::current_epoch();
   for (int i = 0; i < 10; ++i) larder::detail::try_advance_epoch();
   // The reader entered at `start` (or one before, if another advance raced its entry).
   CHECK(larder::detail::current_epoch() <= start + 1);
-  leave.set_value();
-  reader.join();
+  reader.leave();
   const std::uint64_t after = larder::detail::current_epoch();
   larder::detail::try_advance_epoch();
   larder::detail::try_advance_epoch();

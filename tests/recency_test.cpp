@@ -14,7 +14,7 @@ namespace {
 
 using larder::detail::kNil;
 using larder::detail::Link;
-using larder::detail::RecencyList;
+using RecencyList = larder::detail::RecencyList</*kCoarse=*/true>;
 
 // The list only needs link(i) from a pool.
 struct ToyPool {
@@ -27,7 +27,7 @@ struct ToyPool {
 struct Coarse {
   ToyPool pool;
   std::vector<std::uint8_t> seen;
-  RecencyList list{/*coarse=*/true};
+  RecencyList list;
 
   Coarse(std::uint32_t n, std::size_t size) : pool{std::vector<Link>(n)}, seen(n) {
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -115,7 +115,7 @@ TEST_CASE("coarse recency: an access in an older tick ranks by that tick, not as
 
 TEST_CASE("coarse recency: a cleared list starts over at tick 0", "[recency]") {
   Coarse c(64, 64);
-  c.list.reset(/*coarse=*/true);
+  c.list.reset();
   CHECK(c.list.tick() == 0);
   CHECK(c.evict() == kNil);
   // The first marker is in place again: inserts after the reset tick as before.

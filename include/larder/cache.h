@@ -22,6 +22,7 @@
 // value whose deadline does not move earlier (the same TTL, a longer one, or none), by a put
 // without tags, in a cache with no on_removal listener, no expire_after_access and no weigher,
 // takes no lock either: it writes the entry under its version and records its access like a hit.
+// (detail/features.h is where that is decided, once per cache.)
 // Callbacks that run under a shard lock (erase_if's predicate, the key's hash and equality) must
 // not call back into the same cache. The destructor must not race with other calls on the same
 // cache, but it is safe while the background sweep runs: it waits for the sweep. (So a removal
@@ -164,6 +165,11 @@ class Cache {
   using key_view =
       std::conditional_t<detail::kTransparentStringKey<K, Hash, Eq>, std::string_view, const K&>;
 
+ private:
+  using KeyEq = detail::IndexEq<K, Eq>;
+  using ShardT = detail::Shard<K, V, Hash, KeyEq, key_view>;
+
+ public:
   /// Builds a cache. Throws larder::InvalidArgument (naming the field) for invalid options.
   explicit Cache(Options options = {}, Hash hash = Hash(), Eq eq = Eq())
       : options_(std::move(options)),
@@ -173,21 +179,13 @@ class Cache {
     options_.validate();
     seed_ = detail::instance_seed(this);
     clock_ = options_.clock.get();
-    access_ttl_ = options_.expire_after_access.count();
-    // A put can overwrite a live entry without the shard lock (Shard::update_unlocked) when no
-    // listener wants the old value, no read moves deadlines, and the weight cannot change.
-    lock_free_puts_ =
-        !options_.on_removal && access_ttl_ == 0 && !options_.weigher && !detail::DynamicSized<V>;
-    // Per-slot fields only some caches need (detail/slot_pool.h): access deadlines with
-    // expire_after_access; weights unless every entry weighs sizeof(K) + sizeof(V).
-    const detail::Extras extras{.access_deadlines = access_ttl_ > 0,
-                                .weights = kFrames || !kFixedWeight || bool(options_.weigher)};
+    times_ = {options_.default_ttl, options_.expire_after_access.count()};
+    bounds_.max_entries = static_cast<std::int64_t>(options_.max_entries);
+    bounds_.max_bytes = static_cast<std::int64_t>(options_.max_bytes);
     const std::size_t n = options_.shards ? options_.shards : auto_shards(options_);
+    const detail::Features features = detail::features_of(options_, n);
     shards_.build(n, [&](std::size_t) {
-      // One shard keeps exact LRU order; several keep it per shard at tick grain (hits then
-      // write nothing shared; detail/recency_list.h).
-      return ShardT(&hash_, &eq_, seed_, &totals_, extras, std::uint32_t{sizeof(K) + sizeof(V)},
-                    n > 1);
+      return ShardT(&hash_, &eq_, seed_, &bounds_, features, times_.access_ttl);
     });
     if (options_.registry) {
       registry_id_ = options_.registry->add(
@@ -250,8 +248,8 @@ class Cache {
       } else {
         r.value.emplace(e.value());
       }
-      r.age = Duration{std::max<std::int64_t>(0, now() - e.written)};
-      r.ttl = ShardT::stored_ttl(e);
+      r.age = detail::age_of(e, now);
+      r.ttl = detail::stored_ttl(e);
     });
     if constexpr (kFrames) {
       if (p) r.value = values_.materialize(std::move(*p));
@@ -320,16 +318,7 @@ class Cache {
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);
     Batch batch;
-    bool removed = false;
-    {
-      typename ShardT::Lock lock(s);
-      s.invalidate_flight({key, h});  // a load of this key in flight stores nothing
-      const std::uint32_t i = s.find_live({key, h}, now, batch_ptr(batch));
-      if (i != detail::kNil) {
-        s.remove(i, RemovalCause::kExplicit, batch_ptr(batch));
-        removed = true;
-      }
-    }
+    const bool removed = s.erase({key, h}, now, batch_ptr(batch));
     notify(batch);
     return removed;
   }
@@ -370,10 +359,7 @@ class Cache {
     std::size_t n = 0;
     for (ShardT& s : shards_) {
       Batch batch;
-      {
-        typename ShardT::Lock lock(s);
-        n += s.remove_tagged(tag, batch_ptr(batch));
-      }
+      n += s.invalidate_tag(tag, batch_ptr(batch));
       notify(batch);
     }
     return n;
@@ -384,11 +370,7 @@ class Cache {
   void clear() {
     for (ShardT& s : shards_) {
       Batch batch;
-      {
-        typename ShardT::Lock lock(s);
-        s.invalidate_flights([](const K&) { return true; });
-        s.remove_all(batch_ptr(batch));
-      }
+      s.clear(batch_ptr(batch));
       notify(batch);
     }
   }
@@ -404,10 +386,7 @@ class Cache {
       bool more;
       do {
         Batch batch;
-        {
-          typename ShardT::Lock lock(s);
-          total += s.expire(now, kCleanupSlice, batch_ptr(batch), &more);
-        }
+        total += s.expire_slice(now, kCleanupSlice, batch_ptr(batch), &more);
         notify(batch);
       } while (more);
     }
@@ -419,11 +398,11 @@ class Cache {
 
   /// Entries held, including expired ones not reclaimed yet. O(1).
   std::size_t size() const noexcept {
-    return static_cast<std::size_t>(totals_.entries.load(std::memory_order_relaxed));
+    return static_cast<std::size_t>(bounds_.entries.load(std::memory_order_relaxed));
   }
   /// Sum of the held entries' weights (see Options::weigher). O(1).
   std::size_t bytes() const noexcept {
-    return static_cast<std::size_t>(totals_.bytes.load(std::memory_order_relaxed));
+    return static_cast<std::size_t>(bounds_.bytes.load(std::memory_order_relaxed));
   }
   /// A snapshot of the counters (see larder/stats.h). O(shards).
   Stats stats() const {
@@ -432,7 +411,6 @@ class Cache {
     st.misses = reads_.misses();
     st.puts = st.updates = reads_.updates();  // lock-free puts (all updates); locked ones below
     for (ShardT& s : shards_) {
-      detail::MutexLock lock(s.mu);
       const detail::ShardCounters c = s.counters();
       st.puts += c.puts;
       st.updates += c.updates;
@@ -452,10 +430,7 @@ class Cache {
   }
   /// Zeroes every counter (size and bytes stay what they are).
   void reset_stats() {
-    for (ShardT& s : shards_) {
-      detail::MutexLock lock(s.mu);
-      s.reset_counters();
-    }
+    for (ShardT& s : shards_) s.reset_counters();
     reads_.reset();
     listener_errors_.store(0, std::memory_order_relaxed);
     uncacheable_.store(0, std::memory_order_relaxed);
@@ -482,19 +457,13 @@ class Cache {
   }
 
  private:
-  using KeyEq = detail::IndexEq<K, Eq>;
-  using ShardT = detail::Shard<K, V, Hash, KeyEq, key_view>;
   using Batch = detail::RemovalBatch<K, V>;
   using FlightT = detail::Flight<V>;
   using SlotT = detail::Slot<K, V>;
   using Payload = detail::Payload<V>;
   /// Whether entries of V can be stored compressed (see detail::kFrameStorage).
   static constexpr bool kFrames = detail::kFrameStorage<V>;
-  /// Whether the default weigher gives every entry the same weight, sizeof(K) + sizeof(V):
-  /// neither type has a dynamic size (see larder::dynamic_size).
-  static constexpr bool kFixedWeight = !detail::DynamicSized<K> && !detail::DynamicSized<V>;
   static constexpr std::size_t kCleanupSlice = 256;
-  static constexpr std::size_t kExpirePerPut = 8;
 
   static KeyEq make_key_eq(Eq&& eq) {
     if constexpr (std::same_as<KeyEq, Eq>) {
@@ -524,16 +493,12 @@ class Cache {
     const std::uint64_t h = hash_of(key);
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);
-    if (access_ttl_ == 0) [[likely]] {
-      const auto r =
-          s.template read_unlocked<kAge>({key, h}, now, [&](const auto& e) { on_hit(e, now); });
-      if (r.found == ShardT::Found::kAbsent) return reads_.registered_miss();
-      if (r.found == ShardT::Found::kLive) [[likely]] {
-        s.touch(r.slot, *r.entry);
-        return reads_.registered_hit();
-      }  // else expired (to reclaim) or being updated in place right now: under the lock
-    }
-    read_locked(key, h, s, now, on_hit);
+    const auto got =
+        s.template get_unlocked<kAge>({key, h}, now, [&](const auto& e) { on_hit(e, now); });
+    if (got == ShardT::Got::kMiss) return reads_.registered_miss();
+    if (got == ShardT::Got::kHit) [[likely]]
+      return reads_.registered_hit();
+    read_locked(key, h, s, now, on_hit);  // expired (to reclaim), busy, or access expiry
   }
   /// read()'s path under the shard lock, out of line: the lock-free path then keeps few values
   /// live and saves few registers. `on_hit` (a closure of references) is taken by value, so
@@ -543,12 +508,7 @@ class Cache {
   [[gnu::noinline]] void read_locked(key_view key, std::uint64_t h, ShardT& s, detail::LazyNow& now,
                                      OnHit on_hit) {
     Batch batch;
-    bool hit;
-    {
-      typename ShardT::Lock lock(s);
-      hit = s.read({key, h}, now, access_ttl_, batch_ptr(batch),
-                   [&](const auto& e) { on_hit(e, now); });
-    }
+    const bool hit = s.get({key, h}, now, batch_ptr(batch), [&](const auto& e) { on_hit(e, now); });
     if (hit) {
       reads_.hit();
     } else {
@@ -568,13 +528,7 @@ class Cache {
   template <bool kAge, class F>
   void inspect(key_view key, detail::LazyNow& now, F&& f) const {
     const std::uint64_t h = hash_of(key);
-    ShardT& s = shard_for(h);
-    if (access_ttl_ == 0) {  // deadlines never move: lock-free
-      const auto r = s.template read_unlocked<kAge>({key, h}, now, f);
-      if (r.found != ShardT::Found::kBusy) return;  // else being updated in place: under the lock
-    }
-    detail::MutexLock lock(s.mu);
-    s.inspect({key, h}, now, f);
+    shard_for(h).template peek<kAge>({key, h}, now, f);
   }
 
   /// A value made ready for a put: what the slot will hold and its weight, checked.
@@ -615,9 +569,7 @@ class Cache {
   /// A store's condition, checked inside its critical section: a fill stores only if still_valid()
   /// holds there (a TieredCache's L2 read overtaken by a write is not kept, and no reader ever
   /// sees it). Guarded stores are fills, not writes: they take the lock and mark no loads.
-  struct NoGuard {
-    constexpr bool operator()() const noexcept { return true; }
-  };
+  using NoGuard = detail::NoGuard;
 
   /// put/put_if_absent; `retire` (a load's flight) is forgotten in the same critical section.
   template <class Guard = NoGuard>
@@ -640,78 +592,27 @@ class Cache {
   template <class Prepare, class Guard>
   bool store_with(K&& key, PutOptions&& opts, bool only_if_absent, const FlightT* retire,
                   Prepare& prepare, Guard& guard) {
-    constexpr bool kGuarded = !std::is_same_v<Guard, NoGuard>;
     Prepared prepared = prepare(std::as_const(key), std::as_const(opts));
-    Payload& payload = prepared.payload;
-    const std::size_t weight = prepared.weight;
     const std::uint64_t h = hash_of(key);
     const std::size_t home = shard_index(h);
     ShardT& s = shards_[home];
     detail::LazyNow now(clock_);
-    const detail::EntryMeta meta = make_meta(opts.ttl, static_cast<std::uint32_t>(weight), now);
+    const detail::EntryMeta meta =
+        times_.meta(opts.ttl, static_cast<std::uint32_t>(prepared.weight), now);
     detail::Absence absent;
-    if constexpr (detail::kInPlace<V>) {
-      if (!kGuarded && lock_free_puts_ && !only_if_absent && !retire && opts.tags.empty()) {
-        const auto r = s.update_unlocked({key, h}, *payload.value, meta, now, [&](const K& stored) {
-          return dynamic_size(stored) == dynamic_size(key);
-        });
-        if (r.slot != detail::kNil) {
-          s.touch(r.slot, *r.entry);
-          reads_.update();
-          return true;
-        }
-        absent = r.absent;
-      }
+    constexpr bool kGuarded = !std::is_same_v<Guard, NoGuard>;
+    const bool plain = !kGuarded && !only_if_absent && !retire;
+    if (s.put_unlocked({key, h}, prepared.payload, meta, opts.tags, plain, now, &absent)) {
+      reads_.update();
+      return true;
     }
     Batch batch;
     Batch* out = batch_ptr(batch);
-    bool stored = false, still_over = false, grew = false;
-    {
-      typename ShardT::Lock lock(s);
-      if constexpr (kGuarded) {
-        if (!guard()) {
-          if (retire) s.remove_flight(retire);
-          return false;
-        }
-      }
-      if (retire) {
-        // A load's result: not over a write that landed while it loaded (flight.h).
-        const bool superseded = s.superseded({key, h}, *retire);
-        s.remove_flight(retire);
-        if (superseded) return false;
-      } else if (!kGuarded) {
-        s.invalidate_flight({key, h});  // this write wins over a load of the key in flight
-      }
-      std::uint32_t i = detail::kNil;
-      {
-        // The put changes the shared totals once, by its net (nothing, for a put into a full
-        // cache that evicts one entry): see Shard::HeldTotals.
-        typename ShardT::HeldTotals held(s);
-        i = s.find_live({key, h}, now, out, absent);
-        if (i == detail::kNil || !only_if_absent) {
-          if (i != detail::kNil) {
-            i = s.replace(i, h, std::move(key), std::move(payload), meta, std::move(opts.tags),
-                          out);
-          } else {
-            // The eviction below reads the victim's lines: start loading them now.
-            if (over_bounds({1, static_cast<std::int64_t>(weight)})) s.prefetch_victim();
-            i = s.insert(h, std::move(key), std::move(payload), meta, std::move(opts.tags));
-          }
-          // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
-          s.expire(meta.written, kExpirePerPut, out);
-          still_over = s.evict_while([&] { return over_bounds(held.delta()); }, i, out);
-          stored = true;
-          grew = held.delta().grows();
-        }
-      }
-      // Published: growth other shards' puts could not see is checked against everyone's.
-      if (grew && !still_over) {
-        still_over = s.evict_while([this] { return over_bounds(); }, i, out);
-      }
-    }
-    if (still_over) evict_elsewhere(home, out);
+    const auto r = s.put(std::move(key), h, std::move(prepared.payload), meta, std::move(opts.tags),
+                         only_if_absent, retire, guard, now, out, absent);
+    if (r.over) evict_elsewhere(home, out);
     notify(batch);
-    return stored;
+    return r.stored;
   }
 
   /// erase_if / erase_prefix: removes, shard by shard, the entries matches(key, slot) selects,
@@ -723,9 +624,7 @@ class Cache {
       detail::LazyNow now(clock_);
       Batch batch;
       try {
-        typename ShardT::Lock lock(s);
-        s.invalidate_flights(stale_loads);
-        n += s.remove_if(matches, now, batch_ptr(batch));
+        n += s.erase_matching(matches, stale_loads, now, batch_ptr(batch));
       } catch (...) {
         notify(batch);  // what was removed before a predicate threw is still reported
         throw;
@@ -742,12 +641,9 @@ class Cache {
  public:
   // ---- the loading contract (detail/loading.h): for larder::cached() and TieredCache ----
 
-  /// What acquire() found.
-  struct Acquired {
-    std::optional<Payload> value;     // an entry accept(age, ttl) approved
-    std::shared_ptr<FlightT> flight;  // else: the load to wait on, or to lead
-    bool lead = false;                // the caller created `flight` and must complete it
-  };
+  /// What acquire() found: `value`, an entry accept(age, ttl) approved; else `flight`, the load
+  /// to wait on, or (`lead`) a new one the caller created and must complete.
+  using Acquired = typename ShardT::Acquired;
 
   /// Under the key's shard lock: an acceptable live entry, else the running flight, else a new
   /// flight led by the caller (or, led_by_caller = false, by whoever runs it later).
@@ -757,20 +653,7 @@ class Cache {
     ShardT& s = shard_for(h);
     detail::LazyNow now(clock_);
     Batch batch;
-    Acquired a;
-    {
-      typename ShardT::Lock lock(s);
-      const typename ShardT::Probe probe{key, h};
-      if (!s.find_acceptable(probe, now, batch_ptr(batch), accept, a.value)) {
-        a.flight = s.find_flight(probe);
-        if (!a.flight) {
-          a.flight = std::make_shared<FlightT>(led_by_caller);
-          a.flight->set_stamp(s.entry_stamp(probe));
-          s.add_flight(K(key), a.flight);
-          a.lead = true;
-        }
-      }
-    }
+    Acquired a = s.acquire({key, h}, now, batch_ptr(batch), accept, led_by_caller);
     notify(batch);
     return a;
   }
@@ -834,8 +717,8 @@ class Cache {
     detail::LazyNow now(clock_);
     inspect<true>(key, now, [&](const auto& e) {
       p.emplace(detail::copy_payload<V>(e));
-      age = Duration{std::max<std::int64_t>(0, now() - e.written)};
-      ttl = ShardT::stored_ttl(e);
+      age = detail::age_of(e, now);
+      ttl = detail::stored_ttl(e);
     });
     if (!p) return std::nullopt;
     std::optional<V> v = values_.materialize(std::move(*p));
@@ -859,50 +742,28 @@ class Cache {
   /// Marks the loads of `key` in flight stale (flight.h): a write of the key is about to land.
   void invalidate_loads(key_view key) {
     const std::uint64_t h = hash_of(key);
-    ShardT& s = shard_for(h);
-    detail::MutexLock lock(s.mu);
-    s.invalidate_flight({key, h});
+    shard_for(h).invalidate_load({key, h});
   }
   /// Marks the loads in flight of keys pred(key) selects stale (for prefixes of non-string keys).
   template <class Pred>
   void invalidate_loads_if(Pred pred) {
-    for (ShardT& s : shards_) {
-      detail::MutexLock lock(s.mu);
-      s.invalidate_flights(pred);
-    }
+    for (ShardT& s : shards_) s.invalidate_loads_if(pred);
   }
   /// Whether the load of flight `f` (for `key`, still in flight) may no longer store its result.
   bool superseded(key_view key, const FlightT* f) {
     const std::uint64_t h = hash_of(key);
-    ShardT& s = shard_for(h);
-    detail::MutexLock lock(s.mu);
-    return s.superseded({key, h}, *f);
+    return shard_for(h).load_superseded({key, h}, *f);
   }
   /// Counts a value returned without being stored (Stats::uncacheable).
   void count_uncacheable() noexcept { uncacheable_.fetch_add(1, std::memory_order_relaxed); }
 
-  void retire(key_view key, const FlightT* f) {
-    ShardT& s = shard_for(hash_of(key));
-    detail::MutexLock lock(s.mu);
-    s.remove_flight(f);
-  }
+  void retire(key_view key, const FlightT* f) { shard_for(hash_of(key)).retire_flight(f); }
 
   /// After a put whose own shard had nothing left to evict: evicts from the other shards.
   void evict_elsewhere(std::size_t from, Batch* out) {
-    for (std::size_t k = 1; k < shards_.size() && over_bounds(); ++k) {
-      ShardT& s = shards_[(from + k) % shards_.size()];
-      typename ShardT::Lock lock(s);
-      s.evict_while([this] { return over_bounds(); }, detail::kNil, out);
+    for (std::size_t k = 1; k < shards_.size() && bounds_.over(); ++k) {
+      shards_[(from + k) % shards_.size()].evict_over_bounds(out);
     }
-  }
-
-  /// Whether the cache is over a bound, counting `held` (a locked shard's unpublished changes,
-  /// Shard::HeldTotals, or an entry about to be inserted) with the published totals.
-  [[gnu::always_inline]] bool over_bounds(const detail::TotalsDelta& held = {}) const noexcept {
-    return (options_.max_entries && totals_.entries.load(std::memory_order_relaxed) + held.entries >
-                                        static_cast<std::int64_t>(options_.max_entries)) ||
-           (options_.max_bytes && totals_.bytes.load(std::memory_order_relaxed) + held.bytes >
-                                      static_cast<std::int64_t>(options_.max_bytes));
   }
 
   void check_weight(std::size_t weight) const {
@@ -922,24 +783,6 @@ class Cache {
   }
   std::string cache_label() const {
     return options_.name.empty() ? std::string() : " in cache \"" + options_.name + "\"";
-  }
-
-  /// The times of a put. Reads the steady clock only for an entry with a deadline (a TTL, or
-  /// expire_after_access): the write time of one without is only ever an age (lookup()), taken
-  /// at the kernel tick's resolution on the default clock (LazyNow::stamp).
-  detail::EntryMeta make_meta(const std::optional<Duration>& ttl, std::uint32_t weight,
-                              detail::LazyNow& now) const noexcept {
-    const Duration d = ttl ? *ttl : options_.default_ttl;
-    const bool immortal = d == kNoExpiry;
-    const bool timed = !immortal && (d.count() != 0 || access_ttl_ > 0);
-    const std::int64_t written = timed ? now() : now.stamp();
-    const std::int64_t write_deadline =
-        (immortal || d.count() == 0) ? detail::kNever : ShardT::saturating_add(written, d.count());
-    std::int64_t expires = write_deadline;
-    if (access_ttl_ > 0 && !immortal) {
-      expires = std::min(expires, ShardT::saturating_add(written, access_ttl_));
-    }
-    return {written, write_deadline, expires, weight, immortal};
   }
 
   void notify(Batch& batch) {
@@ -965,9 +808,8 @@ class Cache {
   KeyEq eq_;
   std::uint64_t seed_ = 0;
   const Clock* clock_ = nullptr;
-  std::int64_t access_ttl_ = 0;
-  bool lock_free_puts_ = false;
-  detail::Totals totals_;
+  detail::EntryTimes times_;  // what a put's times are made of (entry_time.h)
+  detail::Bounds bounds_;     // max_entries / max_bytes and the totals every shard shares
   detail::ReadCounters reads_;
   detail::FixedArray<ShardT> shards_;  // side by side: shard_for is arithmetic, not a load
   std::atomic<std::uint64_t> listener_errors_{0};

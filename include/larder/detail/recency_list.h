@@ -29,18 +29,22 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "larder/detail/slot_pool.h"
 
 namespace larder::detail {
 
+/// kCoarse: the coarse mode, with its tick markers (an exact list has none, and no room for
+/// them).
+template <bool kCoarse>
 class RecencyList {
  public:
   /// Markers (coarse mode): one per tick of the last kTicks.
   static constexpr std::uint32_t kTicks = 16;
   static_assert(kMarkerBase + kTicks <= kNil);
 
-  explicit RecencyList(bool coarse = false) noexcept { reset(coarse); }
+  RecencyList() noexcept { reset(); }
 
   /// The current tick's low 8 bits: what an access stamps (coarse mode).
   std::uint8_t tick() const noexcept { return static_cast<std::uint8_t>(now_); }
@@ -104,6 +108,7 @@ class RecencyList {
   /// returns whether that began a new tick (its marker now at the front).
   template <class Pool>
   bool count_insert(Pool& pool, std::size_t size) noexcept {
+    static_assert(kCoarse);
     if (++inserted_ < std::max<std::size_t>(1, size / kTicks)) return false;
     inserted_ = 0;
     ++now_;
@@ -118,6 +123,7 @@ class RecencyList {
   /// i's stamp. Moves entries stamped later than the span they sit in to their stamp's span.
   template <class Pool, class Seen>
   std::uint32_t victim(Pool& pool, Seen&& seen) noexcept {
+    static_assert(kCoarse);
     std::uint32_t span_age = kNil;  // age in ticks of the span being walked; tail: older than all
     for (std::uint32_t i = tail_; i != kNil;) {
       const std::uint32_t prev = at(pool, i).prev;
@@ -141,12 +147,12 @@ class RecencyList {
   }
 
   /// Empties the list; a coarse one restarts at tick 0, its first marker in place.
-  void reset(bool coarse) noexcept {
+  void reset() noexcept {
     head_ = tail_ = kNil;
     now_ = 0;
     inserted_ = 0;
     placed_ = 0;
-    if (coarse) {
+    if constexpr (kCoarse) {
       Link& m = markers_[0];
       m.prev = m.next = kNil;
       head_ = tail_ = kMarkerBase;
@@ -157,7 +163,11 @@ class RecencyList {
  private:
   template <class Pool>
   Link& at(Pool& pool, std::uint32_t i) noexcept {
-    return is_marker(i) ? markers_[i - kMarkerBase] : pool.link(i);
+    if constexpr (kCoarse) {
+      return is_marker(i) ? markers_[i - kMarkerBase] : pool.link(i);
+    } else {
+      return pool.link(i);
+    }
   }
   /// Links `i` just in front of (headward of) `next`, which is in the list.
   template <class Pool>
@@ -174,12 +184,17 @@ class RecencyList {
     n.prev = i;
   }
 
+  struct NoMarkers {
+    Link& operator[](std::uint32_t) noexcept;  // (never called: at() does not look)
+  };
+
   std::uint32_t head_ = kNil;
   std::uint32_t tail_ = kNil;
-  std::uint32_t now_ = 0;      // coarse: the current tick
-  std::size_t inserted_ = 0;   // coarse: entries pushed to the front during this tick
-  std::uint32_t placed_ = 0;   // coarse: bit m set when marker m is in the list
-  Link markers_[kTicks] = {};  // coarse: the markers' links (indices kMarkerBase + m)
+  std::uint32_t now_ = 0;     // coarse: the current tick
+  std::size_t inserted_ = 0;  // coarse: entries pushed to the front during this tick
+  std::uint32_t placed_ = 0;  // coarse: bit m set when marker m is in the list
+  // coarse: the markers' links (indices kMarkerBase + m)
+  [[no_unique_address]] std::conditional_t<kCoarse, Link[kTicks], NoMarkers> markers_ = {};
 };
 
 }  // namespace larder::detail

@@ -112,7 +112,8 @@ inline void store_field(std::int64_t& f, std::int64_t v) noexcept {
 /// `start` receives the even value. Lock-free writers use it and fall back to the shard lock
 /// rather than wait. Release with `version.store(start + 2, release)` after a write, or
 /// `version.store(start, release)` if nothing was written (readers then retry for nothing).
-inline bool try_lock_version(std::atomic<std::uint32_t>& version, std::uint32_t& start) noexcept {
+[[gnu::always_inline]] inline bool try_lock_version(std::atomic<std::uint32_t>& version,
+                                                    std::uint32_t& start) noexcept {
   start = version.load(std::memory_order_relaxed);
   return (start & 1) == 0 &&
          version.compare_exchange_strong(start, start + 1, std::memory_order_acquire,

@@ -6,30 +6,31 @@
 //   * pool_   the entries (slot_pool.h): key, value, times, links, 32-bit indices;
 //   * index_  hash -> slot (concurrent_index.h), readable without the lock. A key is stored once
 //             (in its slot) and hashed once per operation (a `Probe` carries the hash);
-//   * lru_    LRU order (recency_list.h). Exact in a one-shard cache: eviction takes the tail,
-//             and hits found without the lock reach it through reads_ (read_buffer.h): a writer
-//             replays its own thread's hits before every change (Lock does it) and everyone's
-//             before evicting. Coarse (tick grain) in a cache of several shards: a hit stamps
-//             its entry's `seen` with the shard's tick_ if it moved, and eviction sorts the
-//             stamped entries into place as it walks from the tail. Evicting touches lines no
-//             recent operation did (the tail's slot, links, index cell and neighbour): an
-//             eviction prefetches the next tail's slot and links, and a put that will evict
-//             prefetches the tail's cell and neighbour before it inserts;
+//   * order_  the eviction order (eviction_order.h): a policy the shard tells what happens to its
+//             entries and asks for victims. Exact LRU in a one-shard cache (exact_lru.h): hits
+//             found without the lock are buffered per thread and replayed under it; tick-grain
+//             LRU in each shard of a cache of several (coarse_lru.h): a hit stamps its entry
+//             only when the tick moved. Evicting touches lines no recent operation did (the
+//             victim's slot, links, index cell and neighbour): an eviction prefetches the next
+//             likely victim's slot and links, and a put that will evict prefetches its cell and
+//             neighbour before it inserts;
+//   * limbo_  removed slots and replaced index tables, until no lock-free reader can see them
+//             (limbo.h);
 //   * heap_   expiry order (expiry_heap.h); reclaiming expired entries pops its top;
 //   * tags_   tag -> slots (tag_index.h), touched only by tagged entries;
 //   * counters for the write-side Stats (hits and misses are counted by the cache, per thread).
 //
 // HOW THE HIT PATH WORKS (no lock, no shared write). get() opens an epoch ReadSection (epoch.h:
 // one exchange on the thread's own record), finds the slot through index_ (read_unlocked),
-// checks its deadline, copies the value, closes the section, records the access (touch: in a
-// coarse shard, compares the entry's tick stamp with tick_ and stores it only if the tick moved,
-// so a hot entry's hits store nothing; in an exact shard, appends the slot to its thread's
-// stripe of reads_) and counts the hit in its thread's counter line. Published slots do not
-// change under readers: a put over an existing key builds a new slot and swaps the index cell; a
-// removed slot is "retired" (kept intact, queued in the limbo list) and freed only after two epoch
-// advances, when no reader can still be inside it. Old index tables are retired the same way.
-// The one exception is a small trivially copyable value (kInPlace<V>): a put overwrites it in
-// place under the slot's version, and readers copy it under that version (seqlock.h). The
+// checks its deadline, copies the value, closes the section, records the access in the eviction
+// order (touch: in a coarse shard, compares the entry's tick stamp with the tick and stores it
+// only if the tick moved, so a hot entry's hits store nothing; in an exact shard, appends the
+// slot to its thread's stripe of a read buffer) and counts the hit in its thread's counter line.
+// Published slots do not change under readers: a put over an existing key builds a new slot and
+// swaps the index cell; a removed slot is "retired" (kept intact, queued in limbo_) and freed only
+// after two epoch advances, when no reader can still be inside it. Old index tables are retired the
+// same way. The one exception is a small trivially copyable value (kInPlace<V>): a put overwrites
+// it in place under the slot's version, and readers copy it under that version (seqlock.h). The
 // simplest such put, on an untagged entry whose deadline it does not move earlier, needs nothing
 // but the entry: it takes no shard lock either (update_unlocked: the version is its per-entry
 // lock, it records its access like a hit (touch), and the entry's expiry heap node keeps its
@@ -64,12 +65,14 @@
 
 #include "larder/clock.h"
 #include "larder/detail/concurrent_index.h"
+#include "larder/detail/entry_time.h"
 #include "larder/detail/epoch.h"
+#include "larder/detail/eviction_order.h"
 #include "larder/detail/expiry_heap.h"
+#include "larder/detail/features.h"
 #include "larder/detail/flight.h"
+#include "larder/detail/limbo.h"
 #include "larder/detail/mutex.h"
-#include "larder/detail/read_buffer.h"
-#include "larder/detail/recency_list.h"
 #include "larder/detail/seqlock.h"
 #include "larder/detail/slot_pool.h"
 #include "larder/detail/tag_index.h"
@@ -77,33 +80,6 @@
 #include "larder/options.h"
 
 namespace larder::detail {
-
-/// Reads the clock at most once, on first use (nanoseconds since the clock's epoch).
-class LazyNow {
- public:
-  explicit LazyNow(const Clock* clock) noexcept : clock_(clock) {}
-  std::int64_t operator()() noexcept {
-    if (!read_) {
-      now_ = (clock_ ? clock_->now() : std::chrono::steady_clock::now()).time_since_epoch().count();
-      read_ = true;
-    }
-    return now_;
-  }
-  /// A write time for an entry whose age is all it is used for (no deadline is computed from
-  /// it): now() if that has been read or the cache has a clock of its own; else, on the default
-  /// clock, the kernel's last tick (CoarseClock: the steady clock's timeline, never ahead of
-  /// it, about a tick behind), a quarter of steady_clock's cost. Not cached: a later now()
-  /// still reads the steady clock.
-  std::int64_t stamp() noexcept {
-    if (read_ || clock_) return (*this)();
-    return CoarseClock{}.now().time_since_epoch().count();
-  }
-
- private:
-  const Clock* clock_;
-  std::int64_t now_ = 0;
-  bool read_ = false;
-};
 
 /// An entry that left the cache, kept for the removal listener: its value, or (stored
 /// compressed) its frame, which the cache decodes outside the lock before calling the listener.
@@ -116,27 +92,33 @@ struct Removal {
 template <class K, class V>
 using RemovalBatch = std::vector<Removal<K, V>>;
 
-/// Entry and byte totals across all shards (for max_entries / max_bytes), each on its own line.
-struct Totals {
-  alignas(64) std::atomic<std::int64_t> entries{0};
-  alignas(64) std::atomic<std::int64_t> bytes{0};
-};
-
-/// Changes to the Totals a shard holds back until the end of a critical section (see
-/// Shard::HeldTotals).
+/// Changes to the totals a shard holds back until the end of a critical section (see
+/// Shard::HeldTotals), or an entry about to be inserted.
 struct TotalsDelta {
   std::int64_t entries = 0;
   std::int64_t bytes = 0;
   bool grows() const noexcept { return entries > 0 || bytes > 0; }
 };
 
-/// Times and weight of an entry being stored.
-struct EntryMeta {
-  std::int64_t written;
-  std::int64_t write_deadline;  // kNever: no TTL
-  std::int64_t expires;         // min(write_deadline, access deadline)
-  std::uint32_t weight;
-  bool immortal;
+/// A cache's bounds (max_entries / max_bytes, 0: none) and the entry and byte totals all its
+/// shards share, each total on its own line.
+struct Bounds {
+  alignas(64) std::atomic<std::int64_t> entries{0};
+  alignas(64) std::atomic<std::int64_t> bytes{0};
+  std::int64_t max_entries = 0;
+  std::int64_t max_bytes = 0;
+
+  /// Whether the cache is over a bound, counting `held` (a locked shard's unpublished changes,
+  /// or an entry about to be inserted) with the published totals.
+  [[gnu::always_inline]] bool over(const TotalsDelta& held = {}) const noexcept {
+    return (max_entries && entries.load(std::memory_order_relaxed) + held.entries > max_entries) ||
+           (max_bytes && bytes.load(std::memory_order_relaxed) + held.bytes > max_bytes);
+  }
+};
+
+/// A store's condition that always holds (Shard::put: a plain put, not a guarded fill).
+struct NoGuard {
+  constexpr bool operator()() const noexcept { return true; }
 };
 
 /// Copies the value part of live slot `s` into a Payload.
@@ -192,29 +174,252 @@ class alignas(128) Shard {
     std::uint64_t hash;
   };
 
-  /// `extras`: the optional per-slot arrays this cache needs (slot_pool.h): access deadlines
-  /// with expire_after_access, weights unless every entry weighs `fixed_weight`. `coarse`: keep
-  /// LRU order at tick granularity, hits stamping their entry instead of buffering a move
-  /// (recency_list.h); else exact LRU.
-  Shard(const Hasher* hasher, const KeyEq* eq, std::uint64_t seed, Totals* totals, Extras extras,
-        std::uint32_t fixed_weight, bool coarse)
-      : pool_(extras),
-        coarse_(coarse),
-        lru_(coarse),
+  /// `bounds`: the cache's limits and the totals all its shards share. `features`: which paths
+  /// this cache takes (features.h). `access_ttl`: Options::expire_after_access in ns (0: off).
+  Shard(const Hasher* hasher, const KeyEq* eq, std::uint64_t seed, Bounds* bounds,
+        const Features& features, std::int64_t access_ttl)
+      : pool_(features.extras),
+        order_(features.recency),
+        features_(features),
         hasher_(hasher),
         eq_(eq),
         seed_(seed),
-        totals_(totals),
-        fixed_weight_(fixed_weight) {}
+        bounds_(bounds),
+        access_ttl_(access_ttl) {}
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   /// No reader may be running (the cache is being destroyed): frees everything retired.
-  ~Shard() ABSL_NO_THREAD_SAFETY_ANALYSIS { free_retired(/*all=*/true); }
+  ~Shard() ABSL_NO_THREAD_SAFETY_ANALYSIS { limbo_.free(pool_, /*all=*/true); }
 
+  // ---- the operations: each one holds its own critical section, if it needs one ----
+  // Nothing here calls listeners: what an operation removes goes to `out` (null: nobody wants
+  // it), and the caller notifies after it returns.
+
+  /// What get_unlocked did: kHit and kMiss are answers; kLock: ask get() (under the lock).
+  enum class Got { kHit, kMiss, kLock };
+  /// The lock-free get (see "how the hit path works"): on a live entry calls on_hit(entry)
+  /// (copy only; the slot, or for kInPlace<V> a DataCopy of its value and times, the write time
+  /// only if kAge) and records the access. kLock when the answer needs the lock: the cache moves
+  /// deadlines on reads (expire_after_access), the entry has expired and must be reclaimed, or
+  /// it is being updated in place at this moment.
+  template <bool kAge, class OnHit>
+  [[gnu::always_inline]] Got get_unlocked(const Probe& p, LazyNow& now, OnHit&& on_hit) {
+    if (features_.access_expiry) [[unlikely]]
+      return Got::kLock;
+    const Read r = read_unlocked<kAge>(p, now, on_hit);
+    if (r.found == Found::kAbsent) return Got::kMiss;
+    if (r.found != Found::kLive) [[unlikely]]
+      return Got::kLock;
+    touch(r.slot, *r.entry);
+    return Got::kHit;
+  }
+  /// get under the lock: returns whether it hit; on a hit records the access, extends the
+  /// entry's access expiry, and calls on_hit(entry) (copy only). An entry found expired is
+  /// removed (kExpired) and is a miss.
+  template <class OnHit>
+  bool get(const Probe& p, LazyNow& now, Batch* out, OnHit&& on_hit) {
+    Lock lock(*this);
+    return read(p, now, out, on_hit);
+  }
+
+  /// peek/contains: calls f(entry) (as get_unlocked gives it) if an unexpired entry exists;
+  /// changes nothing. Lock-free unless deadlines move on reads or the entry is being updated in
+  /// place at this moment.
+  template <bool kAge, class F>
+  void peek(const Probe& p, LazyNow& now, F&& f) {
+    if (!features_.access_expiry) {
+      if (read_unlocked<kAge>(p, now, f).found != Found::kBusy) return;
+    }
+    MutexLock lock(mu);
+    inspect(p, now, f);
+  }
+
+  /// The lock-free put (seqlock.h), when it applies (Features::lock_free_put for a put with
+  /// `tags` that is `plain`): overwrites the live entry for `p` with `value` and times `m` if
+  /// that needs nothing but the entry (see update_unlocked) and records the access; returns
+  /// whether it did. Else `absent` says whether the key was seen absent, for put() to skip a
+  /// probe.
+  bool put_unlocked(const Probe& p, const Payload<V>& value, const EntryMeta& m,
+                    const std::vector<std::string>& tags, bool plain, LazyNow& now,
+                    Absence* absent) {
+    if constexpr (kInPlace<V>) {
+      if (!features_.lock_free_put(!tags.empty(), plain)) return false;
+      const UnlockedPut r = update_unlocked(p, *value.value, m, now);
+      if (r.slot != kNil) {
+        touch(r.slot, *r.entry);
+        return true;
+      }
+      *absent = r.absent;
+    }
+    return false;
+  }
+
+  /// What put() did.
+  struct PutResult {
+    bool stored = false;
+    bool over = false;  // still over the bounds with nothing left here to evict: evict elsewhere
+  };
+  /// A put under the lock: stores `value` (weight and times in `m`) under `key` (hash `h`) as
+  /// the most recently used entry, replacing a live one (cause kReplaced), or, only_if_absent,
+  /// only if there is none. Then reclaims up to kExpirePerPut expired entries and evicts while
+  /// over the bounds. `retire`: a load's flight, forgotten in the same critical section; the
+  /// load's result is stored only if no write of the key landed while it loaded (flight.h).
+  /// Else the put marks the loads of the key in flight stale, unless `guard` is given: a fill,
+  /// stored only if guard() holds under the lock. `absent`: from put_unlocked.
+  /// Changes the shared totals once, by its net (see HeldTotals).
+  template <class Guard>
+  PutResult put(K&& key, std::uint64_t h, Payload<V>&& value, const EntryMeta& m,
+                std::vector<std::string>&& tags, bool only_if_absent, const Flight<V>* retire,
+                Guard& guard, LazyNow& now, Batch* out, Absence absent = {}) {
+    constexpr bool kGuarded = !std::is_same_v<Guard, NoGuard>;
+    const Probe p{key, h};
+    PutResult result;
+    Lock lock(*this);
+    if constexpr (kGuarded) {
+      if (!guard()) {
+        if (retire) remove_flight(retire);
+        return result;
+      }
+    }
+    if (retire) {
+      const bool stale = superseded(p, *retire);
+      remove_flight(retire);
+      if (stale) return result;
+    } else if (!kGuarded) {
+      invalidate_flight(p);  // this write wins over a load of the key in flight
+    }
+    std::uint32_t i = kNil;
+    bool grew = false;
+    {
+      HeldTotals held(*this);
+      i = find_live(p, now, out, absent);
+      if (i != kNil && only_if_absent) return result;
+      if (i != kNil) {
+        i = replace(i, h, std::move(key), std::move(value), m, std::move(tags), out);
+      } else {
+        // The eviction below reads the victim's lines: start loading them now.
+        if (bounds_->over({1, std::int64_t{m.weight}})) prefetch_victim();
+        i = insert(h, std::move(key), std::move(value), m, std::move(tags));
+      }
+      // Amortized reclaiming; cannot touch entry i, whose deadline is in the future.
+      expire(m.written, kExpirePerPut, out);
+      result.over = evict_while([&] { return bounds_->over(held.delta()); }, i, out);
+      result.stored = true;
+      grew = held.delta().grows();
+    }
+    // Published: growth other shards' puts could not see is checked against everyone's.
+    if (grew && !result.over) result.over = evict_while([this] { return bounds_->over(); }, i, out);
+    return result;
+  }
+
+  /// What acquire() found.
+  struct Acquired {
+    std::optional<Payload<V>> value;    // an entry accept(age, ttl) approved
+    std::shared_ptr<Flight<V>> flight;  // else: the load to wait on, or to lead
+    bool lead = false;                  // the caller created `flight` and must complete it
+  };
+  /// Under the lock: the live entry for `p` if accept(age, ttl) approves it (ttl: the TTL it was
+  /// stored with, kNoExpiry if none), else the load of its key in flight, else a new flight for
+  /// `key` led by the caller (or, led_by_caller = false, by whoever runs it later).
+  template <class Accept>
+  Acquired acquire(const Probe& p, LazyNow& now, Batch* out, Accept& accept, bool led_by_caller) {
+    Acquired a;
+    Lock lock(*this);
+    if (find_acceptable(p, now, out, accept, a.value)) return a;
+    a.flight = find_flight(p);
+    if (!a.flight) {
+      a.flight = std::make_shared<Flight<V>>(led_by_caller);
+      a.flight->set_stamp(entry_stamp(p));
+      add_flight(K(p.key), a.flight);
+      a.lead = true;
+    }
+    return a;
+  }
+
+  /// Removes the live entry for `p` (kExplicit); returns whether there was one. A load of the
+  /// key in flight then stores nothing.
+  bool erase(const Probe& p, LazyNow& now, Batch* out) {
+    Lock lock(*this);
+    invalidate_flight(p);
+    const std::uint32_t i = find_live(p, now, out);
+    if (i == kNil) return false;
+    remove(i, RemovalCause::kExplicit, out);
+    return true;
+  }
+  /// Removes (kExplicit) every unexpired entry for which matches(key, entry) is true (entry as
+  /// with_data gives it), and marks the loads in flight of keys stale(key) selects stale.
+  template <class Matches, class StaleLoads>
+  std::size_t erase_matching(Matches& matches, StaleLoads& stale, LazyNow& now, Batch* out) {
+    Lock lock(*this);
+    invalidate_flights(stale);
+    return remove_if(matches, now, out);
+  }
+  /// Removes (kExplicit) every entry tagged `tag`.
+  std::size_t invalidate_tag(std::string_view tag, Batch* out) {
+    Lock lock(*this);
+    return remove_tagged(tag, out);
+  }
+  /// Removes (kExplicit) every entry; loads in flight store nothing.
+  void clear(Batch* out) {
+    Lock lock(*this);
+    invalidate_flights([](const K&) { return true; });
+    remove_all(out);
+  }
+  /// Removes up to `limit` entries due at `now`, earliest first (see expire()); `more` is set
+  /// when the limit stopped it.
+  std::size_t expire_slice(std::int64_t now, std::size_t limit, Batch* out, bool* more) {
+    Lock lock(*this);
+    return expire(now, limit, out, more);
+  }
+  /// Evicts while the cache is over its bounds (for a put into another shard that had nothing
+  /// left to evict).
+  void evict_over_bounds(Batch* out) {
+    Lock lock(*this);
+    evict_while([this] { return bounds_->over(); }, kNil, out);
+  }
+
+  // ---- single-flight bookkeeping (flight.h), each under the lock ----
+
+  /// Marks the loads of `p`'s key in flight stale: a write of the key is about to land.
+  void invalidate_load(const Probe& p) {
+    MutexLock lock(mu);
+    invalidate_flight(p);
+  }
+  /// Marks the loads in flight of keys pred(key) selects stale.
+  template <class Pred>
+  void invalidate_loads_if(Pred&& pred) {
+    MutexLock lock(mu);
+    invalidate_flights(pred);
+  }
+  /// Whether load `f` of `p`'s key, still in flight, may no longer store its result.
+  bool load_superseded(const Probe& p, const Flight<V>& f) {
+    MutexLock lock(mu);
+    return superseded(p, f);
+  }
+  /// Forgets `flight` (no-op if already retired).
+  void retire_flight(const Flight<V>* flight) {
+    MutexLock lock(mu);
+    remove_flight(flight);
+  }
+
+  /// The write-side counters.
+  ShardCounters counters() {
+    MutexLock lock(mu);
+    return counters_;
+  }
+  void reset_counters() {
+    MutexLock lock(mu);
+    counters_ = {};
+  }
+
+  /// The expired entries a put reclaims on its way (amortized cleanup).
+  static constexpr std::size_t kExpirePerPut = 8;
+
+ private:
   Mutex mu;
 
   /// The lock for every critical section that changes the shard: takes `mu`, then sync()s, so
-  /// that no change can forget to replay the caller's hits first.
+  /// that no change can forget to bring the eviction order up to the caller's accesses first.
   class ABSL_SCOPED_LOCKABLE Lock {
    public:
     explicit Lock(Shard& s) ABSL_EXCLUSIVE_LOCK_FUNCTION(s.mu) : s_(s) {
@@ -277,31 +482,19 @@ class alignas(128) Shard {
     }
     return {Found::kLive, i, found};
   }
-  /// Records a lock-free access (a hit, or an update_unlocked put) to slot `i` at `e` for the
-  /// LRU, after its ReadSection: coarse, stamps the entry's tick if it moved (recency_list.h);
-  /// exact, buffers the move (read_buffer.h). (A stamp may land on a slot removed meanwhile: its
-  /// next owner is stamped when inserted.)
+  /// Records a lock-free access (a hit, or an update_unlocked put) to slot `i` at `e` in the
+  /// eviction order, after its ReadSection (EvictionOrder::record_read).
   [[gnu::always_inline]] void touch(std::uint32_t i, const SlotT& e) {
-    if (coarse_) {
-      const std::uint8_t t = tick_.load(std::memory_order_relaxed);
-      if (e.seen.load(std::memory_order_relaxed) != t) [[unlikely]]
-        e.seen.store(t, std::memory_order_relaxed);
-    } else {
-      record_hit(i);
-    }
+    if (!order_.record_read(i, e)) [[unlikely]]
+      sync_and_record(i, e);
   }
-  /// Records an exact-LRU hit on slot `i` (see read_buffer.h).
-  [[gnu::always_inline]] void record_hit(std::uint32_t i) {
-    if (reads_.record(i)) [[likely]]
-      return;
-    replay_and_record(i);
-  }
-  /// record_hit's slow path: the thread's stripe is full.
-  [[gnu::noinline]] void replay_and_record(std::uint32_t i) {
+  /// touch's slow path: the order's buffer is full. Syncs it if the lock is free, else drops the
+  /// access (recency is then approximate, never wrong about what is cached).
+  [[gnu::noinline]] void sync_and_record(std::uint32_t i, const SlotT& e) {
     if (mu.try_lock()) {
-      reads_.drain_mine(replay_one());
+      order_.sync(pool_);
       mu.unlock();
-      reads_.record(i);
+      order_.record_read(i, e);
     }
   }
 
@@ -315,13 +508,12 @@ class alignas(128) Shard {
   /// The lock-free put (seqlock.h), inside its own ReadSection: overwrites the live entry for
   /// `p` with `value` and times `m` when that needs nothing but the entry itself: V is kInPlace,
   /// the entry is untagged (in no tag index), its deadline does not move earlier (its expiry heap
-  /// node may stay where it is: expire() re-checks the entry's own deadline), and
-  /// same_weight(stored key) says the new entry weighs what it does. Fails when the key is absent,
-  /// the entry expired (by `now`), not that simple, or another writer holds it. The caller checks
-  /// what it knows (no listener, no expire_after_access, no weigher, the put itself untagged).
-  template <class SameWeight>
-  UnlockedPut update_unlocked(const Probe& p, const V& value, const EntryMeta& m, LazyNow& now,
-                              SameWeight&& same_weight) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  /// node may stay where it is: expire() re-checks the entry's own deadline), and the stored
+  /// key has the new one's size (the weight stays). Fails when the key is absent, the entry
+  /// expired (by `now`), not that simple, or another writer holds it. put_unlocked checks the
+  /// rest (Features::lock_free_put).
+  UnlockedPut update_unlocked(const Probe& p, const V& value, const EntryMeta& m,
+                              LazyNow& now) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if constexpr (!kInPlace<V>) {
       return {};
     } else {
@@ -331,7 +523,7 @@ class alignas(128) Shard {
       const std::uint32_t i = find_unlocked(p, &found);
       // tagged and the key are set before the slot is published and never change while it is.
       if (i == kNil) return {kNil, {true, inserts}};
-      if (found->tagged || !same_weight(found->key())) return {};
+      if (found->tagged || dynamic_size(found->key()) != dynamic_size(p.key)) return {};
       SlotT& s = const_cast<SlotT&>(*found);  // the version makes this thread its only writer
       std::uint32_t v;
       if (!try_lock_version_briefly(s.version, v)) return {};
@@ -362,12 +554,12 @@ class alignas(128) Shard {
 
   // ---- under the lock ----
 
-  /// What Lock runs first: replays the calling thread's buffered hits into the LRU (so its own
-  /// gets and puts reach the list in program order) and frees retired slots no reader can still
+  /// What Lock runs first: brings the eviction order up to the calling thread's accesses (so its
+  /// own gets and puts reach it in program order) and frees retired slots no reader can still
   /// see.
   void sync() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    reads_.drain_mine(replay_one());
-    if (limbo_head_ != kNil || retired_tables_ != nullptr) free_retired(/*all=*/false);
+    order_.sync(pool_);
+    if (limbo_.pending()) limbo_.free(pool_, /*all=*/false);
   }
 
   /// The live entry for `p`, or kNil. An entry found expired is removed (cause kExpired).
@@ -388,13 +580,13 @@ class alignas(128) Shard {
   /// expiry, and calls on_hit(const Slot&) under the lock (copy, don't decode). An entry found
   /// expired is removed (kExpired) and is a miss.
   template <class OnHit>
-  bool read(const Probe& p, LazyNow& now, std::int64_t access_ttl, Batch* out, OnHit&& on_hit)
+  bool read(const Probe& p, LazyNow& now, Batch* out, OnHit&& on_hit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = find_live(p, now, out);
     if (i == kNil) return false;
     auto& e = pool_[i];
-    accessed(i);
-    if (access_ttl > 0 && !e.immortal) extend_access(i, now(), access_ttl);
+    order_.record_access(pool_, i);
+    if (access_ttl_ > 0 && !e.immortal) extend_access(i, now());
     with_data(e, on_hit);
     return true;
   }
@@ -418,8 +610,7 @@ class alignas(128) Shard {
     if (i == kNil) return false;
     bool accepted = false;
     with_data(pool_[i], [&](const auto& e) {
-      const Duration age{std::max<std::int64_t>(0, now() - e.written)};
-      accepted = accept(age, stored_ttl(e));
+      accepted = accept(age_of(e, now), stored_ttl(e));
       if (accepted) out_payload.emplace(copy_payload<V>(e));
     });
     return accepted;
@@ -443,11 +634,6 @@ class alignas(128) Shard {
     if constexpr (kAge) to.written = load_field(from.written);
     to.write_deadline = load_field(from.write_deadline);
   }
-  /// The TTL entry `e` was stored with (kNoExpiry if none).
-  template <class Data>
-  static Duration stored_ttl(const Data& e) noexcept {
-    return e.write_deadline == kNever ? kNoExpiry : Duration{e.write_deadline - e.written};
-  }
   /// Whether live entry `i` has expired at now() (shard lock held).
   bool expired(std::uint32_t i, LazyNow& now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return due(deadline_of(i), now);
@@ -461,15 +647,7 @@ class alignas(128) Shard {
   }
   /// Entry `i`'s weight (shard lock held).
   std::uint32_t weight_of(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return pool_.extras().weights ? pool_.weight(i) : fixed_weight_;
-  }
-  /// Whether deadline `expires` has passed at now().
-  static bool due(std::int64_t expires, LazyNow& now) noexcept {
-    // (An entry with a deadline costs a clock read here, which dwarfs a taken branch: the
-    // straight path is the entry without one.)
-    if (expires == kNever) [[likely]]
-      return false;
-    return expires <= now();
+    return pool_.extras().weights ? pool_.weight(i) : features_.fixed_weight;
   }
 
   // ---- single-flight loads (flight.h) ----
@@ -528,12 +706,12 @@ class alignas(128) Shard {
                        std::vector<std::string>&& tags) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::uint32_t i = build(std::move(key), std::move(value), m, std::move(tags));
     try {
-      if (auto* old = index_.insert(static_cast<std::uint32_t>(hash), i)) retire_table(old);
+      if (auto* old = index_.insert(static_cast<std::uint32_t>(hash), i)) limbo_.retire(old);
     } catch (...) {
       unbuild(i);
       throw;
     }
-    push_front(i);
+    order_.add(pool_, i, index_.size());
     bytes_ += m.weight;
     add_totals(1, m.weight);
     ++counters_.puts;
@@ -568,8 +746,8 @@ class alignas(128) Shard {
     bytes_ += delta;
     add_totals(0, delta);
     unlink(i);
-    push_front(j);
-    retire(i);
+    order_.add(pool_, j, index_.size());
+    limbo_.retire(pool_, i);
     ++counters_.puts;
     ++counters_.updates;
     return j;
@@ -588,7 +766,7 @@ class alignas(128) Shard {
     }
     if (pool_.extras().access_deadlines) pool_.access_deadline(i) = m.expires;
     schedule(i, m.expires);
-    accessed(i);
+    order_.record_access(pool_, i);
     ++counters_.puts;
     ++counters_.updates;
   }
@@ -615,7 +793,7 @@ class alignas(128) Shard {
     }
     bytes_ -= weight;
     add_totals(-1, -std::int64_t{weight});
-    retire(i);
+    limbo_.retire(pool_, i);
   }
 
   /// Removes slot `i` (kExpired) if is_due(its deadline). For kInPlace<V> the check and the
@@ -632,14 +810,13 @@ class alignas(128) Shard {
     return true;
   }
 
-  /// Evicts least recently used entries, never `keep`, while over() is true and there is one to
-  /// evict; returns whether over() still holds (nothing left here to evict). Exact: replays
-  /// every thread's buffered hits first (once), so that the order it evicts by includes them.
+  /// Evicts the eviction order's victims, never `keep`, while over() is true and there is one to
+  /// evict; returns whether over() still holds (nothing left here to evict).
   template <class Over>
   bool evict_while(Over&& over, std::uint32_t keep, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (!over()) return false;
-    if (!coarse_) replay_hits();
-    for (std::uint32_t t = next_victim(); t != kNil && t != keep; t = next_victim()) {
+    order_.prepare_eviction(pool_);
+    for (std::uint32_t t = order_.victim(pool_); t != kNil && t != keep; t = order_.victim(pool_)) {
       remove(t, RemovalCause::kEvicted, out);
       if (!over()) {
         prefetch_tail();
@@ -648,30 +825,26 @@ class alignas(128) Shard {
     }
     return true;
   }
-  /// Starts loading the lines that evicting the LRU tail writes besides its own (which the last
-  /// eviction prefetched): its index cell and its headward neighbour's links. For a put that is
-  /// about to evict: they load while it inserts. (The walk may pick another victim in a coarse
-  /// shard; the tail is the likely one.)
+  /// Starts loading the lines that evicting the likely victim writes besides its own (which the
+  /// last eviction prefetched): its index cell and its neighbour's links. For a put that is
+  /// about to evict: they load while it inserts. (The victim may turn out to be another entry;
+  /// EvictionOrder::likely_victim.)
   void prefetch_victim() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::uint32_t t = tail_entry();
+    std::uint32_t n;
+    const std::uint32_t t = order_.likely_victim(pool_, &n);
     if (t == kNil) return;
     index_.prefetch(hash32(pool_[t]));
-    const std::uint32_t p = pool_.link(t).prev;
-    if (p != kNil && !RecencyList::is_marker(p)) __builtin_prefetch(&pool_.link(p));
+    if (n != kNil) __builtin_prefetch(&pool_.link(n));
   }
-  /// Starts loading the LRU tail's slot and links, which the next eviction reads first: in a
-  /// full cache that has left the CPU caches they are cold lines, and the next put that evicts
+  /// Starts loading the likely victim's slot and links, which the next eviction reads first: in
+  /// a full cache that has left the CPU caches they are cold lines, and the next put that evicts
   /// is usually several operations away.
   void prefetch_tail() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::uint32_t t = tail_entry();
+    std::uint32_t n;
+    const std::uint32_t t = order_.likely_victim(pool_, &n);
     if (t == kNil) return;
     __builtin_prefetch(&pool_[t]);
     __builtin_prefetch(&pool_.link(t));
-  }
-  /// The LRU tail if it is an entry (not a coarse marker), else kNil.
-  std::uint32_t tail_entry() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    const std::uint32_t t = lru_.tail();
-    return RecencyList::is_marker(t) ? kNil : t;
   }
 
   /// Removes up to `limit` entries whose deadline is at or before `now`, earliest first.
@@ -724,14 +897,14 @@ class alignas(128) Shard {
     const std::size_t n = index_.size();
     if (out) {
       out->reserve(out->size() + n);
-      for_each_entry([&](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      order_.for_each(pool_, [&](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
         out->push_back({pool_[i].key(), copy_payload<V>(pool_[i]), RemovalCause::kExplicit});
       });
     }
-    retire_table(index_.reset());
-    for_each_entry([&](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS { retire(i); });
-    lru_.reset(coarse_);
-    tick_.store(lru_.tick(), std::memory_order_relaxed);
+    limbo_.retire(index_.reset());
+    order_.for_each(
+        pool_, [&](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS { limbo_.retire(pool_, i); });
+    order_.reset();
     heap_.reset();
     tags_.reset();
     counters_.explicit_removals += n;
@@ -765,16 +938,6 @@ class alignas(128) Shard {
     TotalsDelta delta_;
   };
 
-  ShardCounters counters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return counters_; }
-  void reset_counters() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { counters_ = {}; }
-
-  /// t + d, or kNever where that would reach it; d >= 0. (A clock's epoch may lie after its
-  /// readings: t < 0 cannot overflow, and kNever - t would.)
-  static std::int64_t saturating_add(std::int64_t t, std::int64_t d) noexcept {
-    return t > 0 && d >= kNever - t ? kNever : t + d;
-  }
-
- private:
   std::uint32_t find(const Probe& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const Pool* pool = &pool_;  // (the analysis does not look through the pointer in the lambda)
     return index_.find(static_cast<std::uint32_t>(p.hash),
@@ -786,8 +949,8 @@ class alignas(128) Shard {
       held_->bytes += bytes;
       return;
     }
-    if (entries != 0) totals_->entries.fetch_add(entries, std::memory_order_relaxed);
-    if (bytes != 0) totals_->bytes.fetch_add(bytes, std::memory_order_relaxed);
+    if (entries != 0) bounds_->entries.fetch_add(entries, std::memory_order_relaxed);
+    if (bytes != 0) bounds_->bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
   std::uint32_t hash32(const SlotT& s) const noexcept {
     return static_cast<std::uint32_t>(seeded_hash(*hasher_, KeyView(s.key()), seed_));
@@ -800,7 +963,6 @@ class alignas(128) Shard {
     try {
       set_meta(i, m);
       pool_[i].tagged = !tags.empty();
-      pool_[i].seen.store(lru_.tick(), std::memory_order_relaxed);
       if (!tags.empty()) tags_.add(i, std::move(tags));
     } catch (...) {
       unbuild(i);
@@ -814,109 +976,18 @@ class alignas(128) Shard {
     if (pool_[i].tagged) tags_.remove(i);
     pool_.release(i);
   }
-  /// Puts new entry `i` at the front of the LRU (coarse: it counts toward the tick).
-  void push_front(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    lru_.push_front(pool_, i);
-    if (coarse_ && lru_.count_insert(pool_, index_.size())) {
-      tick_.store(lru_.tick(), std::memory_order_relaxed);
-    }
-  }
-  /// An access to live entry `i` under the lock: exact, to the front; coarse, a stamp.
-  void accessed(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (coarse_) {
-      pool_[i].seen.store(lru_.tick(), std::memory_order_relaxed);
-    } else {
-      lru_.move_to_front(pool_, i);
-    }
-  }
-  /// The least recently used entry (coarse: at tick grain, see recency_list.h), or kNil.
-  std::uint32_t next_victim() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (!coarse_) return lru_.tail();
-    return lru_.victim(pool_, [this](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return pool_[i].seen.load(std::memory_order_relaxed);
-    });
-  }
-  /// Calls f(i) for every entry in the LRU (head first), skipping coarse markers. f may unlink i.
-  template <class F>
-  void for_each_entry(F&& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    for (std::uint32_t i = lru_.head(); i != kNil;) {
-      const std::uint32_t next = lru_.next(pool_, i);
-      if (!RecencyList::is_marker(i)) f(i);
-      i = next;
-    }
-  }
-  /// Takes live slot `i` out of the LRU, the expiry heap and the tag index.
+  /// Takes live slot `i` out of the eviction order, the expiry heap and the tag index.
   void unlink(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto& s = pool_[i];
-    lru_.unlink(pool_, i);
+    order_.remove(pool_, i);
     heap_.remove(pool_, i);
     if (s.tagged) tags_.remove(i);
   }
 
-  // ---- deferred reclamation (epoch.h) ----
-  // Retired slots wait in a FIFO through Link::next; Link::prev holds the low 32 bits of the
-  // epoch they were retired at (their links are unused once out of the LRU). Retired index
-  // tables wait on a list of their own.
-
-  /// Retires slot `i`, already out of the index and the LRU.
-  void retire(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    // (atomic: a lock-free put holding the slot's version reads it, see remove_if_due)
-    std::atomic_ref<std::uint8_t>(pool_[i].state).store(kRetired, std::memory_order_release);
-    auto& l = pool_.link(i);
-    l.prev = static_cast<std::uint32_t>(current_epoch());
-    l.next = kNil;
-    ++retired_since_advance_;
-    if (limbo_tail_ == kNil) {
-      limbo_head_ = i;
-    } else {
-      pool_.link(limbo_tail_).next = i;
-    }
-    limbo_tail_ = i;
-  }
-  void retire_table(ConcurrentIndex::Table* t) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    t->retired_epoch = current_epoch();
-    t->retired_next = retired_tables_;
-    retired_tables_ = t;
-  }
-  /// Frees what no reader can see any more (all: everything; no reader may exist).
-  void free_retired(bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    std::uint64_t e = current_epoch();
-    if (!all && (retired_since_advance_ >= kAdvanceEvery ||
-                 (retired_tables_ && !reclaimable(retired_tables_->retired_epoch, e)))) {
-      retired_since_advance_ = 0;
-      e = try_advance_epoch();
-    }
-    const auto epoch32 = static_cast<std::uint32_t>(e);
-    while (limbo_head_ != kNil && (all || epoch32 - pool_.link(limbo_head_).prev >= 2)) {
-      const std::uint32_t i = limbo_head_;
-      limbo_head_ = pool_.link(i).next;
-      pool_.release(i);
-    }
-    if (limbo_head_ == kNil) limbo_tail_ = kNil;
-    for (ConcurrentIndex::Table** link = &retired_tables_; *link;) {
-      ConcurrentIndex::Table* t = *link;
-      if (all || reclaimable(t->retired_epoch, e)) {
-        *link = t->retired_next;
-        delete t;
-      } else {
-        link = &t->retired_next;
-      }
-    }
-  }
-
-  void replay_hits() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { reads_.drain(replay_one()); }
-  /// Applies one buffered hit (the slot may have been removed or reused since: skip dead ones).
-  auto replay_one() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return [this](std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      if (i < pool_.high_water() && pool_[i].state == kLive) lru_.move_to_front(pool_, i);
-    };
-  }
-
   /// (Only with expire_after_access, whose caches keep access deadlines.)
-  void extend_access(std::uint32_t i, std::int64_t now, std::int64_t access_ttl)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  void extend_access(std::uint32_t i, std::int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const std::int64_t deadline =
-        std::min(pool_[i].write_deadline, saturating_add(now, access_ttl));
+        std::min(pool_[i].write_deadline, saturating_add(now, access_ttl_));
     std::int64_t& current = pool_.access_deadline(i);
     if (deadline != current) {
       current = deadline;
@@ -932,7 +1003,7 @@ class alignas(128) Shard {
     if (pool_.extras().weights) {
       pool_.weight(i) = m.weight;
     } else {
-      assert(m.weight == fixed_weight_);
+      assert(m.weight == features_.fixed_weight);
     }
     if (m.expires != kNever) heap_.set(pool_, i, m.expires);  // a new slot: not in the heap yet
   }
@@ -945,27 +1016,24 @@ class alignas(128) Shard {
     }
   }
 
-  Pool pool_ ABSL_GUARDED_BY(mu);      // (lock-free readers: read_unlocked)
-  const bool coarse_;                  // coarse LRU order (recency_list.h); const: read lock-free
-  std::atomic<std::uint8_t> tick_{0};  // lru_.tick(), for lock-free touch(); written under mu
-  ConcurrentIndex index_;              // written under mu; read by anyone in a ReadSection
-  ReadBuffer reads_;                   // written by readers; drained under mu
-  RecencyList lru_ ABSL_GUARDED_BY(mu);
+  Pool pool_ ABSL_GUARDED_BY(mu);  // (lock-free readers: read_unlocked)
+  // Not guarded as a whole: lock-free touch() records reads in it. Its other members take the
+  // pool, which names only under mu (eviction_order.h).
+  EvictionOrder order_;
+  ConcurrentIndex index_;    // written under mu; read by anyone in a ReadSection
+  const Features features_;  // (beside the index: the hit path reads both)
   ExpiryHeap heap_ ABSL_GUARDED_BY(mu);
   TagIndex tags_ ABSL_GUARDED_BY(mu);
   ShardCounters counters_ ABSL_GUARDED_BY(mu);
   std::size_t bytes_ ABSL_GUARDED_BY(mu) = 0;
-  std::uint32_t limbo_head_ ABSL_GUARDED_BY(mu) = kNil;
-  std::uint32_t limbo_tail_ ABSL_GUARDED_BY(mu) = kNil;
-  std::size_t retired_since_advance_ ABSL_GUARDED_BY(mu) = 0;
-  ConcurrentIndex::Table* retired_tables_ ABSL_GUARDED_BY(mu) = nullptr;
+  Limbo limbo_ ABSL_GUARDED_BY(mu);
   std::vector<std::pair<K, std::shared_ptr<Flight<V>>>> flights_ ABSL_GUARDED_BY(mu);
   const Hasher* const hasher_;
   const KeyEq* const eq_;
   const std::uint64_t seed_;
-  Totals* const totals_;
+  Bounds* const bounds_;
   TotalsDelta* held_ ABSL_GUARDED_BY(mu) = nullptr;  // the live HeldTotals' delta, if any
-  const std::uint32_t fixed_weight_;  // every entry's weight, unless the pool keeps weights
+  const std::int64_t access_ttl_;                    // expire_after_access in ns (0: off)
 };
 
 }  // namespace larder::detail

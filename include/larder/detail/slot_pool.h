@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "larder/codec.h"
+#include "larder/detail/entry_time.h"
 
 namespace larder::detail {
 
@@ -80,7 +81,6 @@ inline constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
 /// Indices from here up are never slots: the recency list's tick markers use them
 /// (recency_list.h).
 inline constexpr std::uint32_t kMarkerBase = kNil - 16;
-inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
 /// Slot states.
 inline constexpr std::uint8_t kFree = 0, kLive = 1, kRetired = 2;
