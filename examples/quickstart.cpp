@@ -35,6 +35,8 @@ int main() {
   users.invalidate_tag("user:1");  // everything cached for user 1
   std::cout << "after invalidate_tag(user:1): get u:1 -> " << (users.get("u:1") ? "hit" : "miss")
             << "\n";
+  std::cout << "keys(\"u:*\") -> " << users.keys("u:*").size() << " key(s)\n";  // Redis globs
+  users.erase_matching("u:[0-9]*");  // or erase_prefix("u:"): same keys here
   users.erase_prefix("u:");
   users.cleanup();  // run expiry now (also runs every 1 s)
 

@@ -625,23 +625,155 @@ Result<void> RedisBackend::set_many(std::span<const BackendItem> items, Duration
 }
 
 Result<bool> RedisBackend::set_if_absent(std::string_view k, std::string_view value, Duration ttl) {
+  BackendItem item{k, value};
+  Result<std::vector<bool>> r = set_many_if_absent(std::span<const BackendItem>(&item, 1), ttl);
+  if (!r) return r.error();
+  return bool((*r)[0]);
+}
+
+Result<std::vector<bool>> RedisBackend::set_many_if_absent(std::span<const BackendItem> items,
+                                                           Duration ttl) {
   if (ttl != kNoExpiry && ttl.count() <= 0) {
     return Error{ErrorCode::kServer, "larder: Backend::set ttl must be positive or kNoExpiry"};
   }
-  const std::string pk = impl_->key(k);
-  Command set;
-  set.args = {"SET", pk, value, "NX"};
+  std::vector<bool> out;
+  if (items.empty()) return out;
   const std::string ms = ttl == kNoExpiry ? std::string() : ms_string(ttl);
-  if (ttl != kNoExpiry) {
-    set.args.push_back("PX");
-    set.args.push_back(ms);
+  std::vector<std::string> pks;
+  pks.reserve(items.size());
+  for (const BackendItem& it : items) pks.push_back(impl_->key(it.key));
+  std::vector<Command> cmds(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    cmds[i].args = {"SET", pks[i], items[i].value, "NX"};
+    if (ttl != kNoExpiry) {
+      cmds[i].args.push_back("PX");
+      cmds[i].args.push_back(ms);
+    }
   }
-  Result<std::vector<Reply>> r = impl_->run({set}, /*read_only=*/false, "SET NX");
+  Result<std::vector<Reply>> r = impl_->run(cmds, /*read_only=*/false, "SET NX");
   if (!r) return r.error();
-  const redisReply* reply = (*r)[0].get();
-  if (reply->type == REDIS_REPLY_NIL) return false;  // the key was there
-  if (reply->type == REDIS_REPLY_STATUS) return true;
-  return Error{ErrorCode::kProtocol, "larder: redis: unexpected reply to SET NX"};
+  out.reserve(items.size());
+  for (const Reply& reply : *r) {
+    if (reply->type == REDIS_REPLY_NIL) {
+      out.push_back(false);  // the key was there
+    } else if (reply->type == REDIS_REPLY_STATUS) {
+      out.push_back(true);
+    } else {
+      return Error{ErrorCode::kProtocol, "larder: redis: unexpected reply to SET NX"};
+    }
+  }
+  return out;
+}
+
+namespace {
+/// Where a tag's member set lives (before the key prefix): a NUL no user key starts with.
+std::string tag_key(std::string_view tag) {
+  std::string k("\0tag:", 5);
+  k += tag;
+  return k;
+}
+}  // namespace
+
+Result<std::vector<bool>> RedisBackend::set_many_tagged(std::span<const BackendItem> items,
+                                                        Duration ttl,
+                                                        std::span<const std::string> tags,
+                                                        bool only_if_absent) {
+  if (ttl != kNoExpiry && ttl.count() <= 0) {
+    return Error{ErrorCode::kServer, "larder: Backend::set ttl must be positive or kNoExpiry"};
+  }
+  // KEYS[1] the key, KEYS[2..] its tags' sets; ARGV: value, ttl ms ("0": none), "1" for only if
+  // absent, the member (the key without the prefix). Returns 1 if it stored.
+  static constexpr std::string_view kScript = R"lua(
+local ttl = tonumber(ARGV[2])
+local set = {'SET', KEYS[1], ARGV[1]}
+if ARGV[3] == '1' then set[#set + 1] = 'NX' end
+if ttl > 0 then set[#set + 1] = 'PX'; set[#set + 1] = ARGV[2] end
+if not redis.call(unpack(set)) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local score = '+inf'
+if ttl > 0 then score = string.format('%.0f', now + ttl) end
+for i = 2, #KEYS do
+  local existed = redis.call('EXISTS', KEYS[i])
+  redis.call('ZADD', KEYS[i], score, ARGV[4])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', string.format('%.0f', now))
+  if ttl > 0 then
+    local left = redis.call('PTTL', KEYS[i])
+    if existed == 0 or (left >= 0 and left < ttl) then redis.call('PEXPIRE', KEYS[i], ttl) end
+  else
+    redis.call('PERSIST', KEYS[i])
+  end
+end
+return 1
+)lua";
+  std::vector<bool> out;
+  if (items.empty()) return out;
+  const std::string ms = ttl == kNoExpiry ? std::string("0") : ms_string(ttl);
+  const std::string nkeys = std::to_string(1 + tags.size());
+  std::vector<std::string> tag_keys;
+  tag_keys.reserve(tags.size());
+  for (const std::string& tag : tags) tag_keys.push_back(impl_->key(tag_key(tag)));
+  std::vector<std::string> pks;
+  pks.reserve(items.size());
+  for (const BackendItem& it : items) pks.push_back(impl_->key(it.key));
+  std::vector<Command> cmds(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    cmds[i].args = {"EVAL", kScript, nkeys, pks[i]};
+    for (const std::string& tk : tag_keys) cmds[i].args.push_back(tk);
+    cmds[i].args.push_back(items[i].value);
+    cmds[i].args.push_back(ms);
+    cmds[i].args.push_back(only_if_absent ? "1" : "0");
+    cmds[i].args.push_back(items[i].key);
+  }
+  Result<std::vector<Reply>> r = impl_->run(cmds, /*read_only=*/false, "EVAL");
+  if (!r) return r.error();
+  out.reserve(items.size());
+  for (const Reply& reply : *r) {
+    if (reply->type != REDIS_REPLY_INTEGER) {
+      return Error{ErrorCode::kProtocol, "larder: redis: unexpected reply to the tagged write"};
+    }
+    out.push_back(reply->integer == 1);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> RedisBackend::erase_tagged(std::string_view tag) {
+  // KEYS[1] the tag's set; ARGV: the key prefix, the batch size. Drops the members whose tagged
+  // write has expired (they no longer name it), pops a batch of the others and unlinks their
+  // keys; returns {members popped, the ones that existed}.
+  static constexpr std::string_view kScript = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
+local m = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+if #m == 0 then return {{}, {}} end
+redis.call('ZREM', KEYS[1], unpack(m))
+local gone = {}
+for i = 1, #m do
+  if redis.call('UNLINK', ARGV[1] .. m[i]) == 1 then gone[#gone + 1] = m[i] end
+end
+return {m, gone}
+)lua";
+  const std::string tk = impl_->key(tag_key(tag));
+  std::vector<std::string> removed;
+  for (;;) {
+    Result<std::vector<Reply>> r =
+        impl_->run({{{"EVAL", kScript, "1", tk, impl_->options.key_prefix, "500"}}},
+                   /*read_only=*/false, "EVAL");
+    if (!r) return r.error();
+    const redisReply* reply = (*r)[0].get();
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_ARRAY ||
+        reply->element[1]->type != REDIS_REPLY_ARRAY) {
+      return Error{ErrorCode::kProtocol, "larder: redis: unexpected reply to erase_tagged"};
+    }
+    const redisReply* gone = reply->element[1];
+    for (std::size_t i = 0; i < gone->elements; ++i) {
+      removed.emplace_back(gone->element[i]->str, gone->element[i]->len);
+    }
+    if (reply->element[0]->elements == 0) break;
+  }
+  return removed;
 }
 
 Result<bool> RedisBackend::erase_if_equal(std::string_view k, std::string_view value) {
@@ -671,9 +803,57 @@ Result<bool> RedisBackend::erase(std::string_view k) {
 }
 
 Result<std::size_t> RedisBackend::erase_prefix(std::string_view prefix) {
-  const std::string pattern = escape_glob(impl_->options.key_prefix) + escape_glob(prefix) + "*";
-  std::string cursor = "0";
+  // (Tags' sets go too when the prefix is empty: clear() forgets the tags with the keys.)
+  return scan_unlink(escape_glob(impl_->options.key_prefix) + escape_glob(prefix) + "*",
+                     /*spare_tag_sets=*/false);
+}
+
+Result<std::vector<std::string>> RedisBackend::keys(std::string_view glob) {
+  const std::string& prefix = impl_->options.key_prefix;
+  std::vector<std::string> out;
+  Result<void> r = scan(escape_glob(prefix) + std::string(glob),
+                        [&](std::vector<std::string>&& keys) -> Result<void> {
+                          for (std::string& k : keys) {
+                            if (is_tag_set(k, prefix)) continue;
+                            out.push_back(k.substr(prefix.size()));
+                          }
+                          return {};
+                        });
+  if (!r) return r.error();
+  return out;
+}
+
+Result<std::size_t> RedisBackend::erase_matching(std::string_view glob) {
+  return scan_unlink(escape_glob(impl_->options.key_prefix) + std::string(glob),
+                     /*spare_tag_sets=*/true);
+}
+
+Result<std::size_t> RedisBackend::scan_unlink(const std::string& pattern, bool spare_tag_sets) {
+  const std::string& prefix = impl_->options.key_prefix;
   std::size_t removed = 0;
+  Result<void> r = scan(pattern, [&](std::vector<std::string>&& keys) -> Result<void> {
+    if (spare_tag_sets) {
+      std::erase_if(keys, [&](const std::string& k) { return is_tag_set(k, prefix); });
+    }
+    Result<std::size_t> n = unlink(keys);
+    if (!n) return n.error();
+    removed += *n;
+    return {};
+  });
+  if (!r) return r.error();
+  return removed;
+}
+
+bool RedisBackend::is_tag_set(std::string_view full_key, std::string_view prefix) {
+  static constexpr std::string_view kTag("\0tag:", 5);
+  return full_key.size() >= prefix.size() + kTag.size() &&
+         full_key.substr(prefix.size(), kTag.size()) == kTag;
+}
+
+Result<void> RedisBackend::scan(
+    const std::string& pattern,
+    const std::function<Result<void>(std::vector<std::string>&&)>& each) {
+  std::string cursor = "0";
   do {
     Result<std::vector<Reply>> r = impl_->run(
         {{{"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}}}, /*read_only=*/true, "SCAN");
@@ -684,18 +864,69 @@ Result<std::size_t> RedisBackend::erase_prefix(std::string_view prefix) {
       return Error{ErrorCode::kProtocol, "larder: redis: unexpected reply to SCAN"};
     }
     cursor.assign(s->element[0]->str, s->element[0]->len);
-    const redisReply* keys = s->element[1];
-    if (keys->elements == 0) continue;
-    Command unlink;
-    unlink.args.push_back("UNLINK");
-    for (std::size_t i = 0; i < keys->elements; ++i) {
-      unlink.args.emplace_back(keys->element[i]->str, keys->element[i]->len);
+    const redisReply* found = s->element[1];
+    if (found->elements == 0) continue;
+    std::vector<std::string> keys;
+    keys.reserve(found->elements);
+    for (std::size_t i = 0; i < found->elements; ++i) {
+      keys.emplace_back(found->element[i]->str, found->element[i]->len);
     }
-    Result<std::vector<Reply>> u = impl_->run({unlink}, /*read_only=*/false, "UNLINK");
-    if (!u) return u.error();
-    if ((*u)[0]->type == REDIS_REPLY_INTEGER) removed += static_cast<std::size_t>((*u)[0]->integer);
+    if (Result<void> e = each(std::move(keys)); !e) return e;
   } while (cursor != "0");
-  return removed;
+  return {};
+}
+
+Result<std::size_t> RedisBackend::unlink(const std::vector<std::string>& keys) {
+  if (keys.empty()) return std::size_t{0};
+  Command unlink;
+  unlink.args.reserve(keys.size() + 1);
+  unlink.args.push_back("UNLINK");
+  for (const std::string& k : keys) unlink.args.push_back(k);
+  Result<std::vector<Reply>> u = impl_->run({unlink}, /*read_only=*/false, "UNLINK");
+  if (!u) return u.error();
+  if ((*u)[0]->type != REDIS_REPLY_INTEGER) return std::size_t{0};
+  return static_cast<std::size_t>((*u)[0]->integer);
+}
+
+Result<ServerInfo> RedisBackend::server_info() {
+  Result<std::vector<Reply>> r =
+      impl_->run({{{"INFO", "server"}}, {{"INFO", "memory"}}, {{"INFO", "clients"}}, {{"DBSIZE"}}},
+                 /*read_only=*/true, "INFO");
+  if (!r) return r.error();
+  ServerInfo info;
+  info.kind = "redis";
+  // INFO is "field:value" lines (CRLF), with "# Section" headers.
+  auto field = [](const redisReply* reply, std::string_view name) -> std::string_view {
+    if (reply->type != REDIS_REPLY_STRING) return {};
+    std::string_view text(reply->str, reply->len);
+    while (!text.empty()) {
+      const std::size_t end = text.find('\n');
+      std::string_view line = text.substr(0, end);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.size() > name.size() && line.substr(0, name.size()) == name &&
+          line[name.size()] == ':') {
+        return line.substr(name.size() + 1);
+      }
+      if (end == std::string_view::npos) break;
+      text.remove_prefix(end + 1);
+    }
+    return {};
+  };
+  auto number = [](std::string_view v) {
+    std::uint64_t n = 0;
+    std::from_chars(v.data(), v.data() + v.size(), n);
+    return n;
+  };
+  info.version = std::string(field((*r)[0].get(), "redis_version"));
+  info.uptime = std::chrono::seconds(number(field((*r)[0].get(), "uptime_in_seconds")));
+  info.used_memory = number(field((*r)[1].get(), "used_memory"));
+  info.connected_clients = number(field((*r)[2].get(), "connected_clients"));
+  const redisReply* dbsize = (*r)[3].get();
+  if (dbsize->type != REDIS_REPLY_INTEGER) {
+    return Error{ErrorCode::kProtocol, "larder: redis: unexpected reply to DBSIZE"};
+  }
+  info.keys = static_cast<std::uint64_t>(dbsize->integer);
+  return info;
 }
 
 Result<Duration> RedisBackend::ping() {

@@ -5,6 +5,7 @@
 #include <larder/backend.h>
 #include <larder/options.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -106,6 +107,90 @@ inline void backend_contract(larder::Backend& b) {
     CHECK((*b.get("nx-forever"))->ttl == larder::kNoExpiry);
     CHECK(!b.set_if_absent("nx-zero", "v", 0s).ok());
     CHECK(!b.get("nx-zero")->has_value());
+  }
+  SECTION("set_many_if_absent stores each item only where nothing is") {
+    REQUIRE(b.set("nx-many-b", "there", 10s).ok());
+    const std::vector<larder::BackendItem> items{
+        {"nx-many-a", "1"}, {"nx-many-b", "2"}, {"nx-many-c", "3"}};
+    auto r = b.set_many_if_absent(items, 10s);
+    REQUIRE(r.ok());
+    CHECK(*r == std::vector<bool>{true, false, true});
+    CHECK((*b.get("nx-many-a"))->value == "1");
+    CHECK((*b.get("nx-many-b"))->value == "there");
+    CHECK((*b.get("nx-many-c"))->ttl <= 10s);
+    auto none = b.set_many_if_absent({}, 10s);
+    REQUIRE(none.ok());
+    CHECK(none->empty());
+    CHECK(!b.set_many_if_absent(items, 0s).ok());
+  }
+  SECTION("tags: erase_tagged removes every member, whatever its key, and only those") {
+    const std::vector<std::string> user42{"user:42"}, both{"user:42", "team:7"};
+    const std::vector<larder::BackendItem> a{{"profile:42", "p"}, {"feed:x:42", "f"}};
+    auto r = b.set_many_tagged(a, 10s, user42, /*only_if_absent=*/false);
+    REQUIRE(r.ok());
+    CHECK(*r == std::vector<bool>{true, true});
+    const std::vector<larder::BackendItem> c{{"42:settings", "s"}};
+    REQUIRE(b.set_many_tagged(c, larder::kNoExpiry, both, false).ok());
+    REQUIRE(b.set("untagged:42", "u", 10s).ok());
+    // only_if_absent: an existing key is neither written nor tagged.
+    const std::vector<larder::BackendItem> again{{"untagged:42", "other"}};
+    auto nx = b.set_many_tagged(again, 10s, user42, /*only_if_absent=*/true);
+    REQUIRE(nx.ok());
+    CHECK(*nx == std::vector<bool>{false});
+    auto gone = b.erase_tagged("user:42");
+    REQUIRE(gone.ok());
+    std::vector<std::string> keys = *gone;
+    std::sort(keys.begin(), keys.end());
+    CHECK(keys == std::vector<std::string>{"42:settings", "feed:x:42", "profile:42"});
+    CHECK(!b.get("profile:42")->has_value());
+    CHECK(!b.get("42:settings")->has_value());
+    CHECK((*b.get("untagged:42"))->value == "u");
+    auto twice = b.erase_tagged("user:42");  // forgotten: nothing left to remove
+    REQUIRE(twice.ok());
+    CHECK(twice->empty());
+    auto team = b.erase_tagged("team:7");  // its only member is gone already
+    REQUIRE(team.ok());
+    CHECK(team->empty());
+    CHECK(!b.set_many_tagged(a, 0s, user42, false).ok());
+  }
+  SECTION("server_info describes the server") {
+    REQUIRE(b.set("info-a", "1", 10s).ok());
+    REQUIRE(b.set("info-b", "2", 10s).ok());
+    auto info = b.server_info();
+    REQUIRE(info.ok());
+    CHECK(info->kind == b.kind());
+    CHECK(info->keys >= 2);
+    CHECK(info->used_memory > 0);
+  }
+  SECTION("keys and erase_matching take Redis globs, and tags' sets are not keys") {
+    REQUIRE(b.set("g:user:1:profile", "a", 10s).ok());
+    REQUIRE(b.set("g:user:2:profile", "b", 10s).ok());
+    REQUIRE(b.set("g:user:1:feed", "c", 10s).ok());
+    REQUIRE(b.set("g:other", "d", 10s).ok());
+    const std::vector<std::string> tag{"g-tag"};
+    const std::vector<larder::BackendItem> tagged{{"g:tagged", "t"}};
+    REQUIRE(b.set_many_tagged(tagged, 10s, tag, false).ok());
+    auto profiles = b.keys("g:user:*:profile");
+    REQUIRE(profiles.ok());
+    std::sort(profiles->begin(), profiles->end());
+    CHECK(*profiles == std::vector<std::string>{"g:user:1:profile", "g:user:2:profile"});
+    auto all = b.keys("*");
+    REQUIRE(all.ok());
+    for (const std::string& k : *all) CHECK(k.find("g-tag") == std::string::npos);
+    auto n = b.erase_matching("g:user:1:*");
+    REQUIRE(n.ok());
+    CHECK(*n == 2);
+    CHECK(!b.get("g:user:1:feed")->has_value());
+    CHECK(b.get("g:user:2:profile")->has_value());
+    auto none = b.keys("g:nothing:*");
+    REQUIRE(none.ok());
+    CHECK(none->empty());
+    auto star = b.erase_matching("g:*");  // the tag's set stays (it is not a key)
+    REQUIRE(star.ok());
+    CHECK(*star == 3);
+    auto still = b.erase_tagged("g-tag");
+    REQUIRE(still.ok());
+    CHECK(still->empty());  // its member was erased by the pattern
   }
   SECTION("erase_if_equal removes only the value it names") {
     const std::string bin("a\0b", 3);

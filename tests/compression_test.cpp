@@ -10,6 +10,7 @@
 
 #include "larder/cache.h"
 #include "larder/memoize.h"
+#include "test_util.h"
 
 using namespace std::chrono_literals;
 using larder::ErrorCode;
@@ -26,12 +27,7 @@ std::string json_like(std::size_t n) {
   s.resize(n);
   return s;
 }
-std::string random_bytes(std::size_t n, unsigned seed = 1) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using larder_test::random_bytes;
 ErrorCode decode_error(std::string_view frame, std::size_t cap = 10 << 20) {
   larder::Result<std::string> r = larder::decode_frame(frame, cap);
   REQUIRE_FALSE(r.ok());

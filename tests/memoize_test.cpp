@@ -17,23 +17,15 @@
 #include <thread>
 #include <vector>
 
+#include "test_util.h"
+
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr int kThreads = 64;
 
-// Spins (yielding) until pred() holds or 30 s pass; returns whether it held. Not a sleep: it
-// waits for a condition, and the assertions after it do not depend on how long that took.
-template <class Pred>
-bool wait_until(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using larder_test::wait_until;
 
 struct Clocked {
   std::shared_ptr<larder::ManualClock> clock = std::make_shared<larder::ManualClock>();

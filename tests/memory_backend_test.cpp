@@ -10,3 +10,18 @@ TEST_CASE("MemoryBackend passes the Backend contract", "[backend]") {
   larder::MemoryBackend b;
   larder_test::backend_contract(b);
 }
+
+TEST_CASE("MemoryBackend server_info: its store's size and bytes, its subscriptions", "[backend]") {
+  larder::MemoryBackend b;
+  REQUIRE(b.set("a", "1", larder::kNoExpiry).ok());
+  REQUIRE(b.set("b", "22", larder::kNoExpiry).ok());
+  auto sub = b.subscribe({});
+  auto info = b.server_info();
+  REQUIRE(info.ok());
+  CHECK(info->kind == "memory");
+  CHECK(info->keys == 2);
+  CHECK(info->used_memory == b.store().bytes());
+  CHECK(info->connected_clients == 1);
+  sub.reset();
+  CHECK(b.server_info()->connected_clients == 0);
+}

@@ -3,6 +3,7 @@
 // restart, a kill during a multi-MiB write), the circuit breaker, corrupted bytes, and coherence
 // between two caches and between two processes.
 #include <fcntl.h>
+#include <larder/glob.h>
 #include <larder/memoize.h>
 #include <larder/redis_backend.h>
 #include <larder/tiered.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "backend_contract.h"
+#include "glob_cases.h"
 #include "redis_server.h"
 
 using namespace std::chrono_literals;
@@ -322,10 +324,20 @@ TEST_CASE("Fault: redis-server killed mid-run, then restarted on the same port",
   CHECK(t.get("warm") == "w");
 
   server.kill_now();
-  CHECK(t.get("warm") == "w");  // L1 serves
-  CHECK(!t.get("cold"));        // L2 unreachable: a miss, no throw
-  t.put("during", "d");         // lands in L1
+  CHECK(t.get("warm") == "w");                              // L1 serves
+  CHECK(!t.get("cold"));                                    // L2 unreachable: a miss, no throw
+  const larder::WriteResult during = t.put("during", "d");  // lands in L1, and says so
+  CHECK(during.l1);
+  CHECK_FALSE(during.l2);
+  REQUIRE(during.l2_error);
+  CHECK(during.l2_error->code == ErrorCode::kConnection);
   CHECK(t.get("during") == "d");
+  const larder::EraseResult gone = t.erase("warm");
+  CHECK(gone.l1);
+  CHECK_FALSE(gone.l2);
+  CHECK(gone.l2_error.has_value());
+  CHECK(gone);  // (as a bool: either tier held it)
+  t.put("warm", "w");
   for (int i = 0; i < 3; ++i) CHECK(!t.get("cold" + std::to_string(i)));
   auto s = t.stats();
   CHECK(s.l2_errors >= 4);
@@ -336,7 +348,10 @@ TEST_CASE("Fault: redis-server killed mid-run, then restarted on the same port",
 
   server.restart();
   clock->advance(1s);  // the breaker may probe now
-  t.put("after", "a");
+  const larder::WriteResult after = t.put("after", "a");
+  CHECK(after.l1);
+  CHECK(after.l2);
+  CHECK_FALSE(after.l2_error);
   CHECK(t.stats().l2.breaker_state == larder::BreakerState::kClosed);
   auto r = redis->get("after");
   REQUIRE(r.ok());
@@ -541,4 +556,125 @@ TEST_CASE("Fault: every pooled connection busy: kPoolTimeout after pool_wait_tim
   holder.join();
   CHECK(held.ok());  // the holder's command completed once the server ran again
   CHECK(redis.stats().errors_of(ErrorCode::kPoolTimeout) == 1);
+}
+
+TEST_CASE("TieredCache bulk calls on Redis: one round trip for each tier's share", "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string p = unique_prefix("bulk");
+  auto ra = std::make_shared<RedisBackend>(on(port, p));
+  auto rb = std::make_shared<RedisBackend>(on(port, p));
+  TieredCache<std::string, std::string> a(l1(), ra), b(l1(), rb);
+  REQUIRE(a.wait_for_channel(true, 10s));
+  REQUIRE(b.wait_for_channel(true, 10s));
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  using Keys = std::vector<std::string>;
+
+  std::uint64_t ops = ra->stats().ops;
+  a.put_many(Pairs{{"x", "1"}, {"y", "2"}, {"z", "3"}}, {.ttl = 1min});
+  CHECK(ra->stats().ops == ops + 2);  // one pipeline of SETs, one PUBLISH
+  REQUIRE(b.wait_for_invalidations(1, 10s));
+
+  ops = rb->stats().ops;
+  const auto got = b.get_many(Keys{"x", "y", "z", "absent"});
+  CHECK(rb->stats().ops == ops + 1);  // one MGET (+ PTTLs) for all four misses
+  CHECK(got == std::vector<std::optional<std::string>>{"1", "2", "3", std::nullopt});
+  CHECK(b.l1().contains("y"));
+
+  int queries = 0;
+  ops = rb->stats().ops;
+  const auto all = b.get_all(Keys{"x", "new1", "new2"}, [&](const Keys& missing) {
+    ++queries;
+    Pairs out;
+    for (const auto& k : missing) out.emplace_back(k, "db " + k);
+    return out;
+  });
+  CHECK(all == std::vector<std::optional<std::string>>{"1", "db new1", "db new2"});
+  CHECK(queries == 1);
+  // One MGET for the two misses, one pipeline of SET NX for the loaded values, one PUBLISH.
+  CHECK(rb->stats().ops == ops + 3);
+  CHECK(a.get("new2") == "db new2");  // written through: the other cache reads it from Redis
+
+  CHECK(a.put_if_absent("nx", "a's"));
+  CHECK_FALSE(b.put_if_absent("nx", "b's"));
+  CHECK(b.get("nx") == "a's");
+  CHECK(b.contains("z"));
+  CHECK(b.peek("new1") == "db new1");
+  CHECK_FALSE(b.contains("nowhere"));
+}
+
+TEST_CASE("Tags on Redis: invalidate_tag in one cache empties every cache's copies", "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string p = unique_prefix("tags");
+  auto ra = std::make_shared<RedisBackend>(on(port, p));
+  auto rb = std::make_shared<RedisBackend>(on(port, p));
+  TieredCache<std::string, std::string> a(l1(), ra), b(l1(), rb);
+  REQUIRE(a.wait_for_channel(true, 10s));
+  REQUIRE(b.wait_for_channel(true, 10s));
+  a.put("profile:42", "p", {.ttl = 1min, .tags = {"user:42"}});
+  a.put("42:settings", "s", {.tags = {"user:42"}});  // no TTL: the tag's set persists
+  a.put("profile:43", "q", {.ttl = 1min, .tags = {"user:43"}});
+  REQUIRE(b.wait_for_invalidations(3, 10s));
+  REQUIRE(b.get("profile:42") == "p");  // b's copies, read from Redis
+  REQUIRE(b.get("42:settings") == "s");
+  const std::uint64_t seen = a.stats().invalidations_received;
+  CHECK(b.invalidate_tag("user:42") == 2);
+  CHECK_FALSE(b.l1().contains("profile:42"));
+  REQUIRE(a.wait_for_invalidations(seen + 2, 10s));  // the tag, then its keys
+  CHECK_FALSE(a.l1().contains("profile:42"));
+  CHECK_FALSE(a.l1().contains("42:settings"));
+  CHECK_FALSE(ra->get("profile:42")->has_value());
+  CHECK(a.get("profile:43") == "q");
+  CHECK(b.invalidate_tag("user:42") == 0);
+
+  // A tagged write that expired no longer names its key: a later untagged write survives.
+  a.put("short", "tagged", {.ttl = 50ms, .tags = {"brief"}});
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (ra->get("short")->has_value() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  REQUIRE_FALSE(ra->get("short")->has_value());
+  a.put("short", "untagged");
+  CHECK(a.invalidate_tag("brief") == 0);
+  CHECK(ra->get("short")->has_value());
+
+  // The tag's set: a sorted set beside the keys, gone once its members are.
+  RedisBackend raw(on(port, ""));
+  a.put("t1", "v", {.ttl = 1min, .tags = {"set"}});
+  auto card = raw.get(p + std::string("\0tag:set", 8));  // a GET of a zset is a WRONGTYPE error
+  CHECK_FALSE(card.ok());
+  CHECK(a.invalidate_tag("set") == 1);
+  auto after = raw.get(p + std::string("\0tag:set", 8));
+  REQUIRE(after.ok());  // no key of any type: the set went with its last member
+  CHECK_FALSE(after->has_value());
+}
+
+TEST_CASE("RedisBackend server_info: INFO fields and DBSIZE, typed", "[redis]") {
+  RedisServer server;
+  RedisBackend redis(patient({.port = server.port()}));
+  REQUIRE(redis.set("a", "1", 1min).ok());
+  REQUIRE(redis.set("b", "2", 1min).ok());
+  auto info = redis.server_info();
+  REQUIRE(info.ok());
+  CHECK(info->kind == "redis");
+  CHECK(info->version.find('.') != std::string::npos);  // e.g. "7.0.15"
+  CHECK(info->keys == 2);                               // a server of this test's own
+  CHECK(info->used_memory > 100'000);                   // a running redis-server uses ~1 MB
+  CHECK(info->connected_clients >= 1);                  // this backend's connection
+  CHECK(info->uptime >= std::chrono::seconds(0));
+  server.kill_now();
+  CHECK_FALSE(redis.server_info().ok());  // an error value, not a throw
+}
+
+TEST_CASE("glob patterns match here what they match in Redis", "[redis]") {
+  RedisServer server;
+  RedisBackend redis(patient({.port = server.port()}));
+  for (const larder_test::GlobCase& c : larder_test::kGlobCases) {
+    INFO("pattern " << c.pattern << " text " << c.text);
+    REQUIRE(redis.erase_prefix("").ok());
+    REQUIRE(redis.set(c.text, "v", 1min).ok());
+    auto found = redis.keys(c.pattern);
+    REQUIRE(found.ok());
+    CHECK(!found->empty() == c.match);                        // what Redis says
+    CHECK(larder::glob_match(c.pattern, c.text) == c.match);  // and larder
+  }
 }

@@ -2,7 +2,11 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstddef>
 #include <future>
+#include <random>
+#include <string>
 #include <thread>
 
 #include "larder/detail/epoch.h"
@@ -16,6 +20,27 @@
   } while (0)
 
 namespace larder_test {
+
+/// Spins (yielding) until pred() holds or 30 s pass; returns whether it held. Not a sleep: it
+/// waits for a condition, and the assertions after it do not depend on how long that took.
+template <class Pred>
+bool wait_until(Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+/// `n` pseudo-random bytes (a fixed sequence per seed): data no compressor shrinks, so a value
+/// whose weight is its size even in a cache that compresses.
+inline std::string random_bytes(std::size_t n, unsigned seed = 1) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
 
 /// A lock-free reader parked inside its epoch ReadSection on a thread of its own: from
 /// construction (which returns once it is inside) until leave() or destruction. While it is

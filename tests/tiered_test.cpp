@@ -115,10 +115,10 @@ TEST_CASE("TieredCache: writes go through, and other caches drop their copy", "[
 namespace {
 /// A MemoryBackend seen through hooks that run once: after_get right after the next get() has
 /// read its value (to put an invalidation between an L2 read and the L1 fill it leads to);
-/// before_set / after_set around the next set() or set_if_absent() (to put a write between a
-/// load's L2 write and the checks around it). With `pause` set, every get() also yields the
-/// thread a varying number of times after its read, which widens the window between an L2 read
-/// and its fill for the threads racing it (then the hooks must stay empty: they are for one
+/// before_set / after_set around the next set(), set_if_absent() or set_many_tagged() (to put a
+/// write between a load's L2 write and the checks around it). With `pause` set, every get() also
+/// yields the thread a varying number of times after its read, which widens the window between an
+/// L2 read and its fill for the threads racing it (then the hooks must stay empty: they are for one
 /// thread).
 class ReadHook final : public larder::Backend {
  public:
@@ -155,11 +155,27 @@ class ReadHook final : public larder::Backend {
                                 larder::Duration t) override {
     return in_->set_many(i, t);
   }
+  larder::Result<std::vector<bool>> set_many_tagged(std::span<const larder::BackendItem> i,
+                                                    larder::Duration t,
+                                                    std::span<const std::string> tags,
+                                                    bool only_if_absent) override {
+    return around_set([&] { return in_->set_many_tagged(i, t, tags, only_if_absent); });
+  }
+  larder::Result<std::vector<std::string>> erase_tagged(std::string_view tag) override {
+    return in_->erase_tagged(tag);
+  }
   larder::Result<bool> erase(std::string_view k) override { return in_->erase(k); }
+  larder::Result<std::vector<std::string>> keys(std::string_view g) override {
+    return in_->keys(g);
+  }
+  larder::Result<std::size_t> erase_matching(std::string_view g) override {
+    return in_->erase_matching(g);
+  }
   larder::Result<std::size_t> erase_prefix(std::string_view p) override {
     return in_->erase_prefix(p);
   }
   larder::Result<larder::Duration> ping() override { return in_->ping(); }
+  larder::Result<larder::ServerInfo> server_info() override { return in_->server_info(); }
   larder::BackendStats stats() const override { return in_->stats(); }
   std::string_view kind() const noexcept override { return "hooked"; }
   larder::Result<void> publish(std::string_view m) override { return in_->publish(m); }

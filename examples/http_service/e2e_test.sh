@@ -57,4 +57,10 @@ grep -q 'cache_gets_total{cache="expensive",result="hit"} 1' "$tmp/body" || fail
 grep -q 'cache_load_total{cache="expensive",result="success"} 3' "$tmp/body" || fail "metrics lack loads"
 promtool check metrics < "$tmp/body" || fail "promtool rejects /metrics"
 echo "stats and metrics: ok"
+
+get "/health"
+grep -q '"status":"ok","backend":{"kind":"memory","version":"","keys":1,' "$tmp/body" ||
+  fail "health: $(cat "$tmp/body")"
+grep -q '"ping_us":[0-9]' "$tmp/body" || fail "health lacks the ping: $(cat "$tmp/body")"
+echo "health: ok"
 echo "e2e: all checks passed"

@@ -4,6 +4,8 @@
 //   GET  /cache/stats                      JSON snapshot of every named cache
 //   GET  /metrics                          Prometheus text
 //   POST /cache/invalidate[?name=NAME]     clear one cache by name, or all of them
+//   GET  /health                           JSON: the remote tier's server (keys, memory,
+//                                          clients, uptime) and its ping
 // plus named caches with their own TTL and size (task status 2 s/500, worker status 5 s/100,
 // health 10 s/50) and a maintenance thread running the expiry cleanup every 60 s.
 //
@@ -14,6 +16,7 @@
 #include <larder/export.h>
 #include <larder/maintenance.h>
 #include <larder/memoize.h>
+#include <larder/memory_backend.h>
 #include <larder/registry.h>
 
 #include <chrono>
@@ -60,6 +63,11 @@ int main(int argc, char** argv) {
       [](std::uint64_t n) { return expensive(n); },
       {.name = "expensive", .max_entries = 10'000, .ttl = 5min, .registry = &registry});
 
+  // The remote tier the service's health endpoint reports on (a RedisBackend in production; the
+  // in-process MemoryBackend here, so the example needs no server).
+  auto backend = std::make_shared<larder::MemoryBackend>();
+  if (!backend->set("service:started", "1", larder::kNoExpiry)) return 1;
+
   larder::Maintenance maintenance({.log = [](std::string_view job, std::string_view error) {
     std::cerr << "maintenance job " << job << " failed: " << error << "\n";
   }});
@@ -88,6 +96,26 @@ int main(int argc, char** argv) {
   });
   server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(larder::to_prometheus(registry), "text/plain; version=0.0.4");
+  });
+  server.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
+    const larder::Result<larder::ServerInfo> info = backend->server_info();
+    const larder::Result<larder::Duration> ping = backend->ping();
+    if (!info || !ping) {
+      res.status = 503;
+      res.set_content("{\"status\":\"degraded\",\"error\":\"" +
+                          (info ? ping.error().message : info.error().message) + "\"}",
+                      "application/json");
+      return;
+    }
+    res.set_content(
+        "{\"status\":\"ok\",\"backend\":{\"kind\":\"" + info->kind + "\",\"version\":\"" +
+            info->version + "\",\"keys\":" + std::to_string(info->keys) +
+            ",\"used_memory\":" + std::to_string(info->used_memory) +
+            ",\"connected_clients\":" + std::to_string(info->connected_clients) +
+            ",\"uptime_s\":" + std::to_string(info->uptime.count()) + ",\"ping_us\":" +
+            std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(*ping).count()) +
+            "}}",
+        "application/json");
   });
   server.Post("/cache/invalidate", [&](const httplib::Request& req, httplib::Response& res) {
     if (req.has_param("name")) {

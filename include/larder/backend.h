@@ -16,6 +16,11 @@
 // Invalidation messages. publish()/subscribe() carry "this key changed" notices between the
 // processes sharing a backend, so each can drop its in-process copy (TieredCache does this).
 //
+// Tags. set_many_tagged() writes keys as members of tags and erase_tagged() removes every member
+// of one, so "everything of user 42" can be invalidated across every process on the backend
+// whatever its keys look like (Redis: a sorted set per tag, scored by each member's deadline;
+// see redis_backend.h for its cost and how expired members leave).
+//
 // Conditional writes. set_if_absent() and erase_if_equal() are atomic on the backend: TieredCache
 // writes a loader's result with the first (so it never overwrites a write that reached L2 after
 // its L2 read found nothing) and takes it back with the second (so it never removes a later
@@ -110,6 +115,16 @@ struct BackendStats {
   std::uint64_t timeouts() const noexcept { return errors_of(ErrorCode::kTimeout); }
 };
 
+/// What a backend's server says about itself (Backend::server_info), for health endpoints.
+struct ServerInfo {
+  std::string kind;                     ///< Backend::kind(): "redis", "memory", ...
+  std::string version;                  ///< the server's version (Redis: redis_version)
+  std::uint64_t keys = 0;               ///< keys in the database (Redis: DBSIZE, every prefix)
+  std::uint64_t used_memory = 0;        ///< bytes the server uses (Redis: INFO used_memory)
+  std::uint64_t connected_clients = 0;  ///< client connections (Redis: INFO connected_clients)
+  std::chrono::seconds uptime{};        ///< since the server started (Redis: uptime_in_seconds)
+};
+
 /// What a subscription reports (see Backend::subscribe).
 struct InvalidationHandler {
   /// A message published on the channel (by another subscriber's process, or this one).
@@ -143,6 +158,31 @@ class Backend {
   /// true if it stored. An existing value is left as it is, TTL included.
   virtual Result<bool> set_if_absent(std::string_view key, std::string_view value,
                                      Duration ttl) = 0;
+  /// set_if_absent() of every item with the same ttl; per item, whether it stored. Atomic per
+  /// item, not across them. The default calls set_if_absent() for each (stopping at the first
+  /// failure); RedisBackend sends them in one round trip.
+  virtual Result<std::vector<bool>> set_many_if_absent(std::span<const BackendItem> items,
+                                                       Duration ttl) {
+    std::vector<bool> out;
+    out.reserve(items.size());
+    for (const BackendItem& it : items) {
+      Result<bool> r = set_if_absent(it.key, it.value, ttl);
+      if (!r) return r.error();
+      out.push_back(*r);
+    }
+    return out;
+  }
+  /// Stores every item with the same ttl and tags `tags` (only where the key is absent, with
+  /// `only_if_absent`); per item, whether it stored. Each item's write and its tagging are one
+  /// atomic step, so erase_tagged() of one of its tags either removes it or comes before it. A
+  /// key stays a member of a tag's set until its tagged write's TTL has passed: a later untagged
+  /// write of the key may still be removed by that tag (an extra miss, never a stale read).
+  virtual Result<std::vector<bool>> set_many_tagged(std::span<const BackendItem> items,
+                                                    Duration ttl, std::span<const std::string> tags,
+                                                    bool only_if_absent) = 0;
+  /// Removes every key written with tag `tag` (set_many_tagged) and forgets the tag; returns
+  /// the keys it removed that were present (for invalidation messages).
+  virtual Result<std::vector<std::string>> erase_tagged(std::string_view tag) = 0;
   /// Removes `key`; true if it existed.
   virtual Result<bool> erase(std::string_view key) = 0;
   /// Removes `key` only if its value is exactly `value`, atomically (Redis: a script); true if it
@@ -150,8 +190,16 @@ class Backend {
   virtual Result<bool> erase_if_equal(std::string_view key, std::string_view value) = 0;
   /// Removes every key starting with `prefix` (taken literally); returns how many.
   virtual Result<std::size_t> erase_prefix(std::string_view prefix) = 0;
+  /// The keys matching the Redis glob `glob` (larder/glob.h), in no particular order (Redis:
+  /// SCAN MATCH within the key prefix, COUNT 1000 per round trip: O(keys in the database), and a
+  /// key written during the scan may or may not be listed). Tags' sets are not keys.
+  virtual Result<std::vector<std::string>> keys(std::string_view glob) = 0;
+  /// Removes every key matching `glob`; returns how many (Redis: SCAN MATCH + UNLINK).
+  virtual Result<std::size_t> erase_matching(std::string_view glob) = 0;
   /// Round-trip time of a no-op, or why the backend is unhealthy.
   virtual Result<Duration> ping() = 0;
+  /// What the server says about itself (Redis: INFO and DBSIZE in one round trip).
+  virtual Result<ServerInfo> server_info() = 0;
   /// Counters (see BackendStats).
   virtual BackendStats stats() const = 0;
   /// "memory", "redis", ...: for logs and metrics.

@@ -11,6 +11,9 @@
 //   std::optional<User> b = users.peek("u:1");        // no stats, no recency change
 //   auto r = users.lookup("u:1");                     // r.value, r.hit, r.age -> X-Cache(-Age)
 //   users.erase("u:1"); users.erase_prefix("u:"); users.invalidate_tag("user:1");
+//   auto page = users.get_all(ids, [&](const std::vector<std::string>& missing) {
+//     return db.load_users(missing);                // ONE query: vector<pair<string, User>>
+//   });
 //   larder::Stats s = users.stats();                  // s.hits, s.misses, s.hit_rate(), ...
 //
 // THREAD SAFETY. Every member function may be called concurrently from any number of threads.
@@ -79,14 +82,18 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -102,6 +109,7 @@
 #include "larder/detail/sweeper.h"
 #include "larder/detail/value_store.h"
 #include "larder/errors.h"
+#include "larder/glob.h"
 #include "larder/hash.h"
 #include "larder/options.h"
 #include "larder/registry.h"
@@ -168,6 +176,8 @@ class Cache {
  private:
   using KeyEq = detail::IndexEq<K, Eq>;
   using ShardT = detail::Shard<K, V, Hash, KeyEq, key_view>;
+  /// What a braced list of keys holds (get_many({"a", "b"})).
+  using KeyArg = std::remove_cvref_t<key_view>;
 
  public:
   /// Builds a cache. Throws larder::InvalidArgument (naming the field) for invalid options.
@@ -310,6 +320,66 @@ class Cache {
     return load_single_flight(detail::LoadingKey{}, key, any, loader, options_for);
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Bulk reads and writes
+
+  /// The values for `keys`, in their order (nullopt where absent): get() of each, so each counts
+  /// a hit or a miss and refreshes recency. Any range of things that convert to key_view (a
+  /// std::vector<std::string>, string_views, a braced list). O(keys).
+  template <detail::KeyRange<key_view> Keys>
+  std::vector<std::optional<V>> get_many(const Keys& keys) {
+    std::vector<std::optional<V>> out;
+    if constexpr (std::ranges::sized_range<const Keys>) out.reserve(std::ranges::size(keys));
+    for (auto&& key : keys) out.push_back(get(key_view(key)));
+    return out;
+  }
+  std::vector<std::optional<V>> get_many(std::initializer_list<KeyArg> keys) {
+    return get_many<std::initializer_list<KeyArg>>(keys);
+  }
+
+  /// put() of every (key, value) pair of `entries` (std::pair, std::tuple, a map's elements),
+  /// each with `opts`. All or nothing on refusal: every value is checked (and compressed) first,
+  /// so InvalidArgument or ValueTooLarge leaves the cache unchanged. O(entries).
+  template <detail::EntryRange<K, V> Entries>
+  void put_many(const Entries& entries, const PutOptions& opts = {}) {
+    std::vector<std::pair<K, Prepared>> prepared;
+    if constexpr (std::ranges::sized_range<const Entries>) {
+      prepared.reserve(std::ranges::size(entries));
+    }
+    for (auto&& e : entries) {
+      const K& key = std::get<0>(e);
+      prepared.emplace_back(key, prepare_put(key, V(std::get<1>(e)), opts));
+    }
+    for (auto& [key, p] : prepared) {
+      store_prepared(std::move(key), std::move(p), PutOptions(opts), /*only_if_absent=*/false);
+    }
+  }
+
+  /// The values for `keys`, in their order, loading what is missing in ONE call: hits come from
+  /// the cache (counted like get()); keys already being loaded (get_or_load, cached(), another
+  /// get_all) are awaited; the rest go to bulk_loader(missing), a const std::vector<K>& of each
+  /// missing key once, which returns a range of (key, value) pairs (e.g. a
+  /// std::vector<std::pair<K, V>>). Those are stored with `opts` and returned; a key it leaves out
+  /// is absent (nullopt), and a get_or_load waiting on it gets larder::NotLoaded; pairs for keys
+  /// not asked for are ignored. Single-flight per key, as get_or_load: a key is loaded once however
+  /// many callers ask at the same time. An exception from bulk_loader reaches every caller waiting
+  /// on those keys and is rethrown; one from a load this call waited on is rethrown too. A loaded
+  /// value heavier than max_bytes is returned, not stored (Stats::uncacheable). A write of a key
+  /// while it loads wins (see erase()). No lock is held while bulk_loader runs.
+  ///
+  ///   auto users = cache.get_all(ids, [&](const std::vector<std::string>& missing) {
+  ///     return db.load_users(missing);  // std::vector<std::pair<std::string, User>>
+  ///   });
+  template <detail::KeyRange<key_view> Keys, detail::BulkLoaderFor<K, V> BulkLoader>
+  std::vector<std::optional<V>> get_all(const Keys& keys, BulkLoader bulk_loader,
+                                        const PutOptions& opts = {}) {
+    opts.validate();
+    auto first = [this](key_view key) { return get(key); };
+    BulkLoad b = acquire_all(keys, first);
+    if (!b.led.empty()) load_led(b, bulk_loader, opts);
+    return finish_all(std::move(b));
+  }
+
   /// Removes `key`; returns whether a live entry was removed (listener: kExplicit). A load of
   /// `key` in flight (get_or_load, a memoized call) then returns its result to its callers
   /// without storing it: the erase is not undone by a load that began before it.
@@ -351,6 +421,56 @@ class Cache {
     };
     auto matches = [&](const K& key, const auto&) { return has_prefix(key); };
     return erase_matching(matches, has_prefix);
+  }
+
+  /// Removes every live entry whose key matches the Redis glob `glob` (larder/glob.h: `* ? [...]`,
+  /// `\` escapes); returns how many. String-like keys only. O(entries), under each shard's lock
+  /// in turn, looking at keys only. Loads of matching keys in flight store nothing (see erase()).
+  std::size_t erase_matching(std::string_view glob) {
+    static_assert(std::convertible_to<const K&, std::string_view>,
+                  "larder::Cache::erase_matching needs string-like keys");
+    auto matches_key = [glob](const K& key) { return glob_match(glob, std::string_view(key)); };
+    auto matches = [&](const K& key, const auto&) { return matches_key(key); };
+    return erase_matching(matches, matches_key);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Enumeration
+
+  /// The keys of the live entries matching the Redis glob `glob` (default "*": all), in no
+  /// particular order. String-like keys only. O(entries): a walk of every shard's slots, 256 at
+  /// a time under its lock (other operations on the shard wait at most that long); an entry put
+  /// or removed during the walk may or may not be listed. No stats, no recency change.
+  std::vector<K> keys(std::string_view glob = "*") const {
+    static_assert(std::convertible_to<const K&, std::string_view>,
+                  "larder::Cache::keys needs string-like keys (use for_each for others)");
+    std::vector<K> out;
+    const bool all = glob == "*";
+    walk([&](const K& key, const auto&) {
+      if (all || glob_match(glob, std::string_view(key))) out.push_back(key);
+    });
+    return out;
+  }
+
+  /// Calls fn(key, value) for every live entry, in no particular order, each a consistent copy
+  /// (key and value as one put left them) taken under its shard's lock, 256 entries per lock
+  /// hold; fn runs with no lock held, so it may call this cache. An entry put or removed during
+  /// the walk may or may not be seen. No stats, no recency change. O(entries).
+  template <std::invocable<const K&, const V&> Fn>
+  void for_each(Fn fn) const {
+    std::vector<std::pair<K, Payload>> batch;
+    for (ShardT& s : shards_) {
+      detail::LazyNow now(clock_);
+      for (std::uint32_t from = 0; from != detail::kNil;) {
+        batch.clear();
+        from = s.visit(from, kWalkSlice, now, [&](const K& key, const auto& e) {
+          batch.emplace_back(key, detail::copy_payload<V>(e));
+        });
+        for (auto& [key, payload] : batch) {
+          if (std::optional<V> v = values_.materialize(std::move(payload))) fn(key, *v);
+        }
+      }
+    }
   }
 
   /// Removes every entry put with `tag` among its PutOptions::tags; returns how many.
@@ -739,6 +859,149 @@ class Cache {
     if (!a.lead) return a.flight->wait();
     return lead(a.flight);
   }
+  /// Calls f(key, entry) under each shard's lock for every live entry, kWalkSlice slots per lock
+  /// hold (f copies only).
+  template <class F>
+  void walk(F&& f) const {
+    for (ShardT& s : shards_) {
+      detail::LazyNow now(clock_);
+      for (std::uint32_t from = 0; from != detail::kNil;) from = s.visit(from, kWalkSlice, now, f);
+    }
+  }
+  static constexpr std::uint32_t kWalkSlice = 256;
+
+  // ---- bulk loading (get_all, here and in TieredCache) ----
+
+  /// A flight a get_all leads: its place in the result, its key.
+  struct LedLoad {
+    std::size_t index;
+    K key;
+    std::shared_ptr<FlightT> flight;
+    bool done = false;  // its result (or exception) is published
+  };
+  /// A get_all under way: the results so far, the flights it leads, the ones it waits on
+  /// (others'), and the keys asked twice (result index, led index).
+  struct BulkLoad {
+    std::vector<std::optional<V>> out;
+    std::vector<LedLoad> led;
+    std::vector<std::pair<std::size_t, std::shared_ptr<FlightT>>> awaited;
+    std::vector<std::pair<std::size_t, std::size_t>> repeats;
+  };
+  /// get_all's first pass: first(key) for each key (a read that counts), then, for a miss, the
+  /// key's flight in flight (awaited) or a new one this call leads.
+  template <class Keys, class First>
+  BulkLoad acquire_all(const Keys& keys, First& first) {
+    BulkLoad b;
+    for (auto&& k : keys) {
+      const key_view key(k);
+      const std::size_t i = b.out.size();
+      b.out.push_back(first(key));
+      if (b.out.back()) continue;
+      Acquired a = acquire(detail::LoadingKey{}, key, kAnythingAcceptable, /*led_by_caller=*/true);
+      if (a.value) {
+        b.out.back() = values_.materialize(std::move(*a.value));
+        if (b.out.back()) continue;
+        a = acquire(detail::LoadingKey{}, key, kNothingAcceptable, /*led_by_caller=*/true);
+      }
+      if (a.lead) {
+        b.led.push_back({i, K(key), std::move(a.flight)});
+        continue;
+      }
+      auto mine = std::find_if(b.led.begin(), b.led.end(),
+                               [&](const LedLoad& l) { return l.flight == a.flight; });
+      if (mine != b.led.end()) {
+        b.repeats.emplace_back(i, static_cast<std::size_t>(mine - b.led.begin()));
+      } else {
+        b.awaited.emplace_back(i, std::move(a.flight));
+      }
+    }
+    return b;
+  }
+  /// Completes led flight `l` with `v`: stored with `o` (make(cache, key, v, o) prepares it) if
+  /// guard() holds under the lock and no write of the key landed meanwhile, retired in the same
+  /// critical section, and published to its waiters. Too heavy to keep: returned all the same
+  /// (Stats::uncacheable).
+  template <class Guard, class Make>
+  void complete_led(BulkLoad& b, LedLoad& l, const V& v, PutOptions o, Guard guard, Make make) {
+    try {
+      auto prepare = [&](const K& k, const PutOptions& po) { return make(*this, k, v, po); };
+      store_with(K(l.key), std::move(o), /*only_if_absent=*/false, l.flight.get(), prepare, guard);
+    } catch (const ValueTooLarge&) {
+      retire(l.key, l.flight.get());
+      count_uncacheable();
+    }
+    l.done = true;
+    l.flight->set_value(v);
+    b.out[l.index] = v;
+  }
+  /// Ends every led flight not completed yet with exception `e` (retired, nothing stored).
+  void fail_led(BulkLoad& b, const std::exception_ptr& e) {
+    for (LedLoad& l : b.led) {
+      if (l.done) continue;
+      retire(l.key, l.flight.get());
+      l.flight->set_exception(e);
+      l.done = true;
+    }
+  }
+  /// Ends the led flights the bulk loader gave no value: NotLoaded to their waiters.
+  void fail_unloaded(BulkLoad& b) {
+    fail_led(b,
+             std::make_exception_ptr(NotLoaded(
+                 "larder: get_all's bulk loader returned no value for this key" + cache_label())));
+  }
+  /// Calls bulk_loader once with the keys of the led flights for which pending(led index) holds
+  /// (not at all if none does), then on(led, value) for each pair it returns that names one of
+  /// them (the first pair for a key; others are ignored). Its exception propagates.
+  template <class BulkLoader, class Pending, class On>
+  void run_bulk_loader(BulkLoad& b, BulkLoader& bulk_loader, Pending pending, On on) {
+    std::vector<K> missing;
+    std::unordered_multimap<std::uint64_t, std::size_t> where;  // hash -> led index
+    for (std::size_t j = 0; j < b.led.size(); ++j) {
+      if (!pending(j)) continue;
+      missing.push_back(b.led[j].key);
+      where.emplace(hash_of(b.led[j].key), j);
+    }
+    if (missing.empty()) return;
+    std::vector<bool> given(b.led.size(), false);
+    auto loaded = bulk_loader(std::as_const(missing));
+    for (auto&& e : loaded) {
+      const auto& key = std::get<0>(e);
+      const auto [lo, hi] = where.equal_range(hash_of(key));
+      auto it = std::find_if(
+          lo, hi, [&](const auto& w) { return !given[w.second] && eq_(b.led[w.second].key, key); });
+      if (it == hi) continue;  // not asked for, or given twice
+      given[it->second] = true;
+      on(b.led[it->second], std::get<1>(e));
+    }
+  }
+  /// get_all's load: ONE bulk_loader call for the led keys, each value stored and published;
+  /// keys it left out get NotLoaded; its exception goes to every waiter, then to the caller.
+  template <class BulkLoader>
+  void load_led(BulkLoad& b, BulkLoader& bulk_loader, const PutOptions& opts) {
+    try {
+      run_bulk_loader(
+          b, bulk_loader, [](std::size_t) { return true; },
+          [&](LedLoad& l, const V& v) { complete_led(b, l, v, opts, NoGuard{}, PrepareCopy{}); });
+    } catch (...) {
+      fail_led(b, std::current_exception());
+      throw;
+    }
+    fail_unloaded(b);
+  }
+  /// get_all's end: keys asked twice get their first answer; the flights of others are awaited
+  /// (NotLoaded from another get_all's loader reads as absent).
+  std::vector<std::optional<V>> finish_all(BulkLoad&& b) {
+    for (auto [i, l] : b.repeats) b.out[i] = b.out[b.led[l].index];
+    for (auto& [i, f] : b.awaited) {
+      try {
+        b.out[i] = f->wait();
+      } catch (const NotLoaded&) {
+        // (absent: the get_all that loaded it got no value for it)
+      }
+    }
+    return std::move(b.out);
+  }
+
   /// Marks the loads of `key` in flight stale (flight.h): a write of the key is about to land.
   void invalidate_loads(key_view key) {
     const std::uint64_t h = hash_of(key);
@@ -802,6 +1065,7 @@ class Cache {
   }
 
   static constexpr auto kNothingAcceptable = [](Duration, Duration) { return false; };
+  static constexpr auto kAnythingAcceptable = [](Duration, Duration) { return true; };
 
   Options options_;
   Hash hash_;

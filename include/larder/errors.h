@@ -42,6 +42,13 @@ class Cancelled : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What a load waiting on a key gets when the get_all() that was loading it called a bulk loader
+/// that returned no value for it (get_all itself reports such a key as absent).
+class NotLoaded : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// A remote-tier failure, thrown only by a TieredCache in strict mode (TieredOptions::strict);
 /// otherwise such failures are counted and the in-process tier serves alone.
 class RemoteError : public std::runtime_error {

@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -81,6 +82,50 @@ class MemoryBackend final : public Backend {
     return t.check(write(key, value, ttl, /*only_if_absent=*/true));
   }
 
+  Result<std::vector<bool>> set_many_tagged(std::span<const BackendItem> items, Duration ttl,
+                                            std::span<const std::string> tags,
+                                            bool only_if_absent) override {
+    Timer t(counters_);
+    std::vector<bool> out;
+    out.reserve(items.size());
+    for (const BackendItem& it : items) {
+      // The write and its tagging under the tags' lock: erase_tagged sees both or neither.
+      std::lock_guard<std::mutex> lock(stripe(it.key));
+      std::lock_guard<std::mutex> tags_lock(tags_mu_);
+      Result<bool> r = write(it.key, it.value, ttl, only_if_absent);
+      if (!r) return t.check(Result<std::vector<bool>>(r.error()));
+      out.push_back(*r);
+      if (!*r) continue;
+      const std::int64_t now = now_ns();
+      const std::int64_t deadline =
+          ttl == kNoExpiry ? detail::kNever : detail::saturating_add(now, ttl.count());
+      for (const std::string& tag : tags) {
+        TagSet& set = tags_[tag];
+        set.members[std::string(it.key)] = deadline;
+        if (set.members.size() >= 2 * set.pruned_size + 16) {  // amortized: expired members go
+          std::erase_if(set.members, [&](const auto& m) { return m.second <= now; });
+          set.pruned_size = set.members.size();
+        }
+      }
+    }
+    return out;
+  }
+
+  Result<std::vector<std::string>> erase_tagged(std::string_view tag) override {
+    Timer t(counters_);
+    std::lock_guard<std::mutex> lock(tags_mu_);
+    std::vector<std::string> removed;
+    auto it = tags_.find(std::string(tag));
+    if (it == tags_.end()) return removed;
+    const std::int64_t now = now_ns();
+    for (const auto& [key, deadline] : it->second.members) {
+      // (A member whose tagged write expired no longer names it: a later write stays.)
+      if (deadline > now && store_.erase(key)) removed.push_back(key);
+    }
+    tags_.erase(it);
+    return removed;
+  }
+
   Result<bool> erase(std::string_view key) override {
     Timer t(counters_);
     return store_.erase(key);
@@ -97,12 +142,43 @@ class MemoryBackend final : public Backend {
 
   Result<std::size_t> erase_prefix(std::string_view prefix) override {
     Timer t(counters_);
+    if (prefix.empty()) {  // everything: the tags too
+      std::lock_guard<std::mutex> lock(tags_mu_);
+      tags_.clear();
+    }
     return store_.erase_prefix(prefix);
+  }
+
+  Result<std::vector<std::string>> keys(std::string_view glob) override {
+    Timer t(counters_);
+    return store_.keys(glob);
+  }
+
+  Result<std::size_t> erase_matching(std::string_view glob) override {
+    Timer t(counters_);
+    return store_.erase_matching(glob);
   }
 
   Result<Duration> ping() override {
     Timer t(counters_);
     return Duration::zero();
+  }
+
+  /// kind "memory", version "", keys and used_memory: the store's size() and bytes(), clients:
+  /// live subscriptions, uptime: since construction.
+  Result<ServerInfo> server_info() override {
+    Timer t(counters_);
+    ServerInfo info;
+    info.kind = "memory";
+    info.keys = store_.size();
+    info.used_memory = store_.bytes();
+    {
+      std::lock_guard<std::mutex> lock(subscribers_->mu);
+      info.connected_clients = subscribers_->handlers.size();
+    }
+    info.uptime = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - started_);
+    return info;
   }
 
   BackendStats stats() const override {
@@ -226,8 +302,23 @@ class MemoryBackend final : public Backend {
     return stripes_[std::hash<std::string_view>{}(key) % kStripes];
   }
 
+  std::int64_t now_ns() const {
+    const Clock* c = store_.options().clock.get();
+    return (c ? c->now() : std::chrono::steady_clock::now()).time_since_epoch().count();
+  }
+
+  /// A tag's members: key -> its tagged write's deadline (the store's clock; kNever: none).
+  /// Expired members are dropped when the set has doubled since the last time that was done.
+  struct TagSet {
+    std::unordered_map<std::string, std::int64_t> members;
+    std::size_t pruned_size = 0;
+  };
+
   std::shared_ptr<Subscribers> subscribers_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::array<std::mutex, kStripes> stripes_;
+  std::mutex tags_mu_;  // after a stripe, before the store's locks
+  std::unordered_map<std::string, TagSet> tags_;
   Cache<std::string, std::string> store_;
   detail::BackendCounters counters_;
 };

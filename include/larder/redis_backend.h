@@ -32,6 +32,17 @@
 // set_if_absent is SET NX; erase_if_equal a three-line Lua script sent with EVAL (an ACL user
 // needs +eval, or +@scripting, besides the read and write commands).
 //
+// TAGS. A tag is a sorted set at key_prefix + "\0tag:" + tag (a NUL no key of yours starts
+// with), its members the tagged keys, each scored by its write's deadline (server TIME + TTL,
+// +inf without one). A tagged write is one EVAL: the SET, then per tag ZADD, a prune of the
+// members whose deadline has passed (ZREMRANGEBYSCORE -inf now), and the set's own expiry raised
+// to the longest member's (PEXPIRE; PERSIST for a member without TTL). Cost per put: the same
+// round trip as a SET, plus O(log n) per tag on the server; a set holds only live members after
+// each tagged write, and an idle tag's set expires with its last member. erase_tagged pops 500
+// members at a time (ZRANGE + ZREM + UNLINK in one script, so no server stall on a big tag) until
+// the set is empty. Those scripts touch keys they are not passed in KEYS: fine on one server, not
+// on Redis Cluster.
+//
 // INVALIDATION CHANNEL. publish()/subscribe() use Redis pub/sub on `channel` (default:
 // key_prefix + "larder:invalidate:" + db; pub/sub ignores SELECT, hence the db in the name). An
 // ACL user needs the channel permission too (e.g. `&orders:*`). The subscriber runs on its own
@@ -43,6 +54,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -116,6 +128,22 @@ class RedisBackend final : public Backend {
   Result<void> set(std::string_view key, std::string_view value, Duration ttl) override;
   Result<void> set_many(std::span<const BackendItem> items, Duration ttl) override;
   Result<bool> set_if_absent(std::string_view key, std::string_view value, Duration ttl) override;
+  /// INFO server, INFO memory, INFO clients and DBSIZE in one pipeline. `keys` counts the whole
+  /// database (every key prefix); a server that hides a field leaves it zero.
+  Result<ServerInfo> server_info() override;
+  /// SCAN MATCH key_prefix + glob (the prefix escaped), COUNT 1000 per round trip.
+  Result<std::vector<std::string>> keys(std::string_view glob) override;
+  /// The same scan, each batch UNLINKed.
+  Result<std::size_t> erase_matching(std::string_view glob) override;
+  /// One pipeline of EVALs of the tagged-write script (see TAGS).
+  Result<std::vector<bool>> set_many_tagged(std::span<const BackendItem> items, Duration ttl,
+                                            std::span<const std::string> tags,
+                                            bool only_if_absent) override;
+  /// Batches of 500 members (see TAGS).
+  Result<std::vector<std::string>> erase_tagged(std::string_view tag) override;
+  /// One pipeline of SET NX (PX ttl).
+  Result<std::vector<bool>> set_many_if_absent(std::span<const BackendItem> items,
+                                               Duration ttl) override;
   Result<bool> erase(std::string_view key) override;
   Result<bool> erase_if_equal(std::string_view key, std::string_view value) override;
   Result<std::size_t> erase_prefix(std::string_view prefix) override;
@@ -133,6 +161,15 @@ class RedisBackend final : public Backend {
  private:
   struct Impl;
   class Subscriber;
+  /// SCAN MATCH `pattern` (a full-key pattern), each batch of keys to each().
+  Result<void> scan(const std::string& pattern,
+                    const std::function<Result<void>(std::vector<std::string>&&)>& each);
+  /// SCAN MATCH `pattern` with each batch UNLINKed (tags' sets spared, or not); how many went.
+  Result<std::size_t> scan_unlink(const std::string& pattern, bool spare_tag_sets);
+  /// UNLINK of full keys; how many existed.
+  Result<std::size_t> unlink(const std::vector<std::string>& keys);
+  /// Whether `full_key` is a tag's set under `prefix` (see TAGS).
+  static bool is_tag_set(std::string_view full_key, std::string_view prefix);
   std::unique_ptr<Impl> impl_;
 };
 

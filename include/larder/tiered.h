@@ -17,6 +17,20 @@
 // cannot hold: a value heavier than L1's max_bytes (or over its max_value_size) is returned without
 // being kept, counted in Stats::uncacheable.
 //
+// BULK. get_many() is one L1 pass plus ONE L2 read (Backend::get_many) for the misses;
+// put_many() one L2 pipeline and ONE invalidation message for all its keys; get_all() one L1
+// pass, one L2 read for the misses nobody in this process is loading, ONE bulk_loader call for
+// what L2 lacks, and one L2 pipeline (set_many_if_absent) for its results. contains() and peek()
+// read L1, else L2, and change nothing; put_if_absent() is decided by L2's SET NX, atomic across
+// every process on the backend.
+//
+// TAGS. A put's PutOptions::tags reach L2 with the write (Backend::set_many_tagged: on Redis a
+// sorted set per tag, in the same round trip), so invalidate_tag() removes the tag's entries from
+// L2 whatever their keys, then from this L1 (its tagged entries, and the copies it filled of
+// those keys), then tells the other caches on the backend (the tag, and the keys L2 removed).
+// How a tag's set stays small (expired members are pruned by each tagged write, the set expires
+// with its longest-lived member) and what it costs: redis_backend.h, TAGS.
+//
 // WRITES. put() stores in L2 and L1 (write-through, same TTL; the value is encoded and compressed
 // once for both, larder/detail/value_store.h), erase()/erase_prefix()/clear()
 // remove from both, and each then publishes an invalidation so that other processes' TieredCaches
@@ -63,6 +77,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,6 +87,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "larder/backend.h"
 #include "larder/cache.h"
@@ -118,6 +134,26 @@ struct TieredStats {
   bool channel_up = false;          ///< the invalidation channel is live (always, when disabled)
 };
 
+/// What a TieredCache write did in each tier (put, put_many). Writes do not throw for a remote
+/// failure (unless TieredOptions::strict): this is how a caller tells "stored in Redis" from
+/// "only in this process's L1".
+struct WriteResult {
+  bool l1 = false;                ///< the in-process tier holds the write
+  bool l2 = false;                ///< the remote tier took it
+  std::optional<Error> l2_error;  ///< why it did not, when L2 failed (also in l2_errors)
+};
+
+/// What TieredCache::erase did. Converts to bool as erase() always did: whether either tier held
+/// the key.
+struct EraseResult {
+  bool l1 = false;                ///< the in-process tier held the key
+  bool l2 = false;                ///< the remote tier held it (false also when L2 failed)
+  std::optional<Error> l2_error;  ///< why L2 did not answer, when it failed
+  /// Whether either tier held the key.
+  bool removed() const noexcept { return l1 || l2; }
+  operator bool() const noexcept { return removed(); }  // NOLINT(google-explicit-constructor)
+};
+
 template <class K, class V, class Hash = larder::Hash<K>, class Eq = std::equal_to<K>>
 class TieredCache {
   static_assert(Encodable<V>,
@@ -130,6 +166,11 @@ class TieredCache {
   using L1 = Cache<K, V, Hash, Eq>;
   using key_view = typename L1::key_view;
 
+ private:
+  /// What a braced list of keys holds (get_many({"a", "b"})).
+  using KeyArg = std::remove_cvref_t<key_view>;
+
+ public:
   /// L1 from `l1_options` (its name names this cache), L2 = `backend` (shared with others).
   /// Throws larder::InvalidArgument for invalid options or a missing key conversion.
   TieredCache(Options<K, V> l1_options, std::shared_ptr<Backend> backend,
@@ -210,40 +251,174 @@ class TieredCache {
     return load_single_flight(detail::LoadingKey{}, key, any, loader, options_for);
   }
 
+  /// Whether a live entry for `key` is in L1 (under the degraded-channel age rule) or L2. No
+  /// stats, no recency change, nothing kept in L1; an L2 failure reads as absent (counted;
+  /// RemoteError in strict mode). Costs an L2 round trip when L1 does not have it.
+  bool contains(key_view key) { return peek_tiers(key, /*want_value=*/false).has_value(); }
+
+  /// The value for `key` from L1, else L2, with no side effect: no stats, no recency change,
+  /// nothing kept in L1 (an L2 failure reads as absent: counted, RemoteError in strict mode).
+  std::optional<V> peek(key_view key) {
+    std::optional<std::optional<V>> v = peek_tiers(key, /*want_value=*/true);
+    if (!v) return std::nullopt;
+    return std::move(*v);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Bulk reads and writes
+
+  /// get() of every key in ONE L1 pass, then ONE L2 read (Backend::get_many) for the keys L1 did
+  /// not have; what L2 had is kept in L1 as get() keeps it. In the caller's order, nullopt where
+  /// absent; an L2 failure reads as misses (counted; RemoteError in strict mode).
+  template <detail::KeyRange<key_view> Keys>
+  std::vector<std::optional<V>> get_many(const Keys& keys) {
+    std::vector<std::optional<V>> out;
+    std::vector<Miss> misses;
+    for (auto&& k : keys) {
+      const key_view key(k);
+      out.push_back(get_local(key));
+      if (!out.back()) misses.push_back(miss_of(out.size() - 1, key));
+    }
+    if (misses.empty()) return out;
+    std::vector<std::optional<Filled>> filled = read_l2_many(misses);
+    for (std::size_t j = 0; j < misses.size(); ++j) {
+      if (!filled[j]) continue;
+      Miss& m = misses[j];
+      out[m.index] = filled[j]->value;
+      keep_in_l1(key_view(m.key), std::move(filled[j]->frame), filled[j]->value,
+                 std::min(filled[j]->ttl, l1_ttl_), not_overtaken(m.epoch));
+    }
+    return out;
+  }
+  std::vector<std::optional<V>> get_many(std::initializer_list<KeyArg> keys) {
+    return get_many<std::initializer_list<KeyArg>>(keys);
+  }
+
+  /// The values for `keys`, in their order, as get_or_load would give each, loading what is
+  /// missing in bulk: ONE L1 pass; for the misses no load in this process is already running for,
+  /// ONE L2 read (Backend::get_many); for what L2 did not have, ONE bulk_loader(missing) call
+  /// (a const std::vector<K>&, each key once; it returns (key, value) pairs, as Cache::get_all's).
+  /// Loaded values go to L2 in ONE pipeline (Backend::set_many_if_absent after an L2 miss, so a
+  /// write that reached L2 meanwhile is never overwritten), then to L1, then ONE invalidation
+  /// message. Keys the loader leaves out are absent (a get_or_load waiting on one gets
+  /// larder::NotLoaded). Single-flight per key with get_or_load, cached() and other get_alls in
+  /// this process. The loader's exception reaches every waiter and is rethrown; an L2 failure
+  /// reads as misses (counted; RemoteError in strict mode).
+  template <detail::KeyRange<key_view> Keys, detail::BulkLoaderFor<K, V> BulkLoader>
+  std::vector<std::optional<V>> get_all(const Keys& keys, BulkLoader bulk_loader,
+                                        PutOptions opts = {}) {
+    opts.validate();
+    auto first = [this](key_view key) { return get_local(key); };
+    typename L1::BulkLoad b = l1_.acquire_all(keys, first);
+    if (!b.led.empty()) {
+      try {
+        load_led(b, bulk_loader, opts);
+      } catch (...) {
+        l1_.fail_led(b, std::current_exception());
+        throw;
+      }
+      l1_.fail_unloaded(b);
+    }
+    return l1_.finish_all(std::move(b));
+  }
+
+  /// put() of every (key, value) pair of `entries`, each with `opts`: every value is checked
+  /// (and compressed) first, so InvalidArgument or ValueTooLarge changes nothing; then ONE L2
+  /// pipeline (Backend::set_many), L1, and ONE invalidation message for all the keys. Returns
+  /// what each tier did (l1: every entry stored).
+  template <detail::EntryRange<K, V> Entries>
+  WriteResult put_many(const Entries& entries, PutOptions opts = {}) {
+    opts.validate();  // (refused even with no entries)
+    std::vector<std::pair<K, Write>> items;
+    PutOptions l1_opts = opts;
+    for (auto&& e : entries) {
+      K key(std::get<0>(e));
+      l1_opts = opts;
+      Write w = prepare_write(key, V(std::get<1>(e)), l1_opts);
+      items.emplace_back(std::move(key), std::move(w));
+    }
+    WriteResult out;
+    if (items.empty()) return out;
+    std::vector<BackendItem> l2;
+    l2.reserve(items.size());
+    for (const auto& [key, w] : items) {
+      l1_.invalidate_loads(key);  // L2, then L1, as put() does
+      l2.push_back({w.l2_key, w.bytes});
+    }
+    const Result<void> r = l2_set_many(l2, items[0].second.ttl, opts.tags);
+    for (const auto& [key, w] : items) bump(w.l2_key);
+    out.l1 = true;
+    for (auto& [key, w] : items) {
+      out.l1 &= l1_.store_prepared(std::move(key), std::move(w.prepared), PutOptions(l1_opts),
+                                   /*only_if_absent=*/false);
+    }
+    if (!r) out.l2_error = r.error();
+    out.l2 = remote(r);
+    if (out.l2) {
+      std::vector<std::string_view> keys;
+      keys.reserve(items.size());
+      for (const auto& [key, w] : items) keys.push_back(w.l2_key);
+      announce_keys(keys);
+    }
+    return out;
+  }
+
+  /// Stores `value` only if neither tier holds `key`, deciding in L2 (Backend::set_if_absent,
+  /// atomic across every process on the backend); returns whether it stored. Then L1 and an
+  /// invalidation, as put(). When L2 fails, L1 decides alone (Cache::put_if_absent; counted,
+  /// RemoteError in strict mode). Throws like put() for bad options or a too-large value.
+  bool put_if_absent(K key, V value, PutOptions opts = {}) {
+    Write w = prepare_write(key, std::move(value), opts);
+    const Result<bool> r = l2_set_if_absent(w.l2_key, w.bytes, w.ttl, opts.tags);
+    if (r && !*r) return false;  // L2 holds it: nothing changes
+    if (!remote(r)) {
+      return l1_.store_prepared(std::move(key), std::move(w.prepared), std::move(opts),
+                                /*only_if_absent=*/true);
+    }
+    l1_.invalidate_loads(key);  // (after L2 here: a load's own set_if_absent now fails)
+    bump(w.l2_key);
+    l1_.store_prepared(std::move(key), std::move(w.prepared), std::move(opts),
+                       /*only_if_absent=*/false);
+    announce('k', w.l2_key);
+    return true;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Writes
 
   /// Stores in L1 and L2 (same TTL: opts.ttl, else L1's default_ttl), then publishes an
   /// invalidation. Throws like Cache::put for bad options or a too-large value; an L2 failure is
-  /// counted (RemoteError in strict mode, after L1 was written).
-  void put(K key, V value, PutOptions opts = {}) {
-    opts.validate();
-    const Duration ttl = opts.ttl.value_or(l1_ttl_);
-    const std::string k = options_.key_to_string(key);
-    opts.ttl = l1_put_ttl(ttl);
-    // Everything either tier could refuse, before either changes. One value path: the frame L1
-    // keeps (compressed once) is what L2 stores.
-    auto prepared = l1_.prepare_put(key, std::move(value), opts);
-    const std::string bytes = l1_.remote_bytes(prepared);
+  /// counted (RemoteError in strict mode, after L1 was written). Returns what each tier did.
+  WriteResult put(K key, V value, PutOptions opts = {}) {
+    Write w = prepare_write(key, std::move(value), opts);
     // L2, then L1 (see "FILLS AGAINST WRITES"): loads in flight first learn not to store.
     l1_.invalidate_loads(key);
-    const Result<void> r = backend_->set(k, bytes, ttl);
-    bump(k);
-    l1_.store_prepared(std::move(key), std::move(prepared), std::move(opts),
-                       /*only_if_absent=*/false);
-    if (remote(r)) announce('k', k);
+    const Result<void> r = l2_set(w.l2_key, w.bytes, w.ttl, opts.tags);
+    bump(w.l2_key);
+    WriteResult out;
+    out.l1 = l1_.store_prepared(std::move(key), std::move(w.prepared), std::move(opts),
+                                /*only_if_absent=*/false);
+    if (!r) out.l2_error = r.error();
+    out.l2 = remote(r);
+    if (out.l2) announce('k', w.l2_key);
+    return out;
   }
 
-  /// Removes `key` from both tiers and publishes an invalidation; returns whether either held it.
-  bool erase(key_view key) {
+  /// Removes `key` from both tiers and publishes an invalidation; returns which tiers held it
+  /// (as a bool: whether either did) and L2's error if it failed.
+  EraseResult erase(key_view key) {
     const std::string k = options_.key_to_string(K(key));
     l1_.invalidate_loads(key);  // L2, then L1, as put() does
     Result<bool> r = backend_->erase(k);
     bump(k);
-    const bool local = l1_.erase(key);
-    const bool ok = remote(r);
-    if (ok) announce('k', k);
-    return local || (ok && *r);
+    EraseResult e;
+    e.l1 = l1_.erase(key);
+    if (!r) e.l2_error = r.error();
+    if (remote(r)) {
+      e.l2 = *r;
+      announce('k', k);
+    }
+    return e;
   }
 
   /// Removes every key starting with `prefix` from both tiers (L2: SCAN + UNLINK within the
@@ -259,6 +434,70 @@ class TieredCache {
       announce('p', prefix);
     }
     return n;
+  }
+
+  /// Removes every key matching the Redis glob `glob` (larder/glob.h) from both tiers (L2: SCAN
+  /// MATCH + UNLINK within the backend's namespace), and tells the other caches on the backend to
+  /// drop their matching L1 entries; returns how many keys L2 removed (L1's count when L2 fails:
+  /// counted, RemoteError in strict mode). O(keys in the database) on Redis. String-like keys
+  /// (or keys with key_to_string: L1 is then matched by their string form).
+  std::size_t erase_matching(std::string_view glob) {
+    std::size_t n = erase_local_matching(glob);  // before L2 too: loads in flight learn
+    Result<std::size_t> r = backend_->erase_matching(glob);
+    bump_all();
+    n += erase_local_matching(glob);
+    if (!remote(r)) return n;
+    announce('g', glob);
+    return *r;
+  }
+
+  /// The keys matching `glob` in either tier: L2's (SCAN MATCH, O(keys in the database) on
+  /// Redis) and this L1's (entries only L1 holds: an L2 write that failed), each once, in no
+  /// particular order. An L2 failure lists L1's alone (counted; RemoteError in strict mode).
+  std::vector<K> keys(std::string_view glob = "*") {
+    std::vector<K> out;
+    Result<std::vector<std::string>> r = backend_->keys(glob);
+    if (remote(r)) {
+      for (const std::string& k : *r) {
+        if (std::optional<K> key = options_.key_from_string(k)) out.push_back(std::move(*key));
+      }
+    }
+    std::vector<K> local;
+    if constexpr (std::convertible_to<const K&, std::string_view>) {
+      local = l1_.keys(glob);
+    } else {
+      l1_.for_each([&](const K& k, const V&) {
+        if (glob_match(glob, options_.key_to_string(k))) local.push_back(k);
+      });
+    }
+    out.insert(out.end(), local.begin(), local.end());
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  /// Removes every entry put with `tag` among its PutOptions::tags, in every process on the
+  /// backend: L2 removes the tag's members (Backend::erase_tagged), then this L1 drops its tagged
+  /// entries and the copies it read of those keys, and one message tells the other caches to do
+  /// the same. Returns how many keys L2 removed (L1's count when L2 fails: counted, RemoteError in
+  /// strict mode). A tagged put that lands while it runs may survive it (it came after); a load
+  /// in flight elsewhere stores its result after it (the cache-aside window, bounded by the TTL).
+  /// Cost: one round trip per 500 members, and one message per 4,096 keys removed.
+  std::size_t invalidate_tag(std::string_view tag) {
+    Result<std::vector<std::string>> r = backend_->erase_tagged(tag);
+    bump_all();  // whatever it removed, fills in progress are not kept
+    std::size_t n = l1_.invalidate_tag(tag);
+    if (!remote(r)) return n;
+    for (const std::string& k : *r) {
+      if (std::optional<K> key = options_.key_from_string(k)) l1_.erase(*key);
+    }
+    announce('t', tag);
+    for (std::size_t i = 0; i < r->size(); i += kKeysPerMessage) {
+      const std::size_t end = std::min(r->size(), i + kKeysPerMessage);
+      announce_keys(std::vector<std::string_view>(r->begin() + static_cast<std::ptrdiff_t>(i),
+                                                  r->begin() + static_cast<std::ptrdiff_t>(end)));
+    }
+    return r->size();
   }
 
   /// Removes everything from L1 and every key of L2 (within the backend's namespace), and tells
@@ -401,20 +640,7 @@ class TieredCache {
     Result<std::optional<BackendEntry>> r = backend_->get(k);
     if (!remote(r)) return std::nullopt;
     if (absent) *absent = !*r;
-    std::optional<V> v;
-    if (*r && (*r)->ttl.count() > 0) {  // (a zero TTL would break Backend's contract: absent)
-      if (Result<V> d = decode_framed<V>((*r)->value, l1_.values_.compression().max_value_size)) {
-        v.emplace(*std::move(d));
-      } else {
-        decode_errors_.fetch_add(1, std::memory_order_relaxed);
-      }
-    }
-    if (!v) {
-      l2_misses_.fetch_add(1, std::memory_order_relaxed);
-      return std::nullopt;
-    }
-    l2_hits_.fetch_add(1, std::memory_order_relaxed);
-    return Filled{*std::move(v), (*r)->ttl, std::move((*r)->value)};
+    return filled_from(std::move(*r));
   }
 
   // ---- FILLS AGAINST WRITES ----
@@ -480,7 +706,152 @@ class TieredCache {
     l1_.store_prepared(std::move(k), std::move(*p), std::move(o), /*only_if_absent=*/false, guard);
   }
 
-  // ---- invalidation messages: "<origin hex> <op><payload>", op k(ey), p(refix), a(ll) ----
+  /// A write made ready for both tiers: its L2 key and TTL, what L1 stores, what L2 stores.
+  struct Write {
+    std::string l2_key;
+    Duration ttl;
+    typename L1::Prepared prepared;
+    std::string bytes;
+  };
+  /// Everything either tier could refuse, before either changes (throws like Cache::put), with
+  /// `opts.ttl` set to L1's. One value path: the frame L1 keeps (compressed once) is what L2
+  /// stores.
+  Write prepare_write(const K& key, V&& value, PutOptions& opts) {
+    opts.validate();
+    const Duration ttl = opts.ttl.value_or(l1_ttl_);
+    opts.ttl = l1_put_ttl(ttl);
+    typename L1::Prepared p = l1_.prepare_put(key, std::move(value), opts);
+    std::string bytes = l1_.remote_bytes(p);
+    return {options_.key_to_string(key), ttl, std::move(p), std::move(bytes)};
+  }
+
+  // ---- L2 writes: tagged (Backend::set_many_tagged) when the put has tags ----
+
+  Result<void> l2_set_many(std::span<const BackendItem> items, Duration ttl,
+                           const std::vector<std::string>& tags) {
+    if (tags.empty()) return backend_->set_many(items, ttl);
+    Result<std::vector<bool>> r = backend_->set_many_tagged(items, ttl, tags, false);
+    if (!r) return r.error();
+    return {};
+  }
+  Result<std::vector<bool>> l2_set_many_if_absent(std::span<const BackendItem> items, Duration ttl,
+                                                  const std::vector<std::string>& tags) {
+    if (tags.empty()) return backend_->set_many_if_absent(items, ttl);
+    return backend_->set_many_tagged(items, ttl, tags, true);
+  }
+  Result<void> l2_set(std::string_view k, std::string_view bytes, Duration ttl,
+                      const std::vector<std::string>& tags) {
+    if (tags.empty()) return backend_->set(k, bytes, ttl);
+    const BackendItem item{k, bytes};
+    return l2_set_many(std::span<const BackendItem>(&item, 1), ttl, tags);
+  }
+  Result<bool> l2_set_if_absent(std::string_view k, std::string_view bytes, Duration ttl,
+                                const std::vector<std::string>& tags) {
+    if (tags.empty()) return backend_->set_if_absent(k, bytes, ttl);
+    const BackendItem item{k, bytes};
+    Result<std::vector<bool>> r =
+        l2_set_many_if_absent(std::span<const BackendItem>(&item, 1), ttl, tags);
+    if (!r) return r.error();
+    return !r->empty() && bool((*r)[0]);
+  }
+
+  /// A key L1 did not have, in a bulk read: its place in the result, its key, its L2 key and
+  /// the epoch its L2 read begins at.
+  struct Miss {
+    std::size_t index;
+    K key;
+    std::string l2_key;
+    Epoch epoch;
+  };
+  Miss miss_of(std::size_t index, key_view key) {
+    K k(key);
+    std::string l2_key = options_.key_to_string(k);
+    const Epoch epoch = epoch_of(l2_key);
+    return {index, std::move(k), std::move(l2_key), epoch};
+  }
+  /// ONE L2 read of the misses' keys (Backend::get_many): for each, what read_l2 would give.
+  /// `absent` (if given) gets, per miss, whether L2 answered that it holds nothing for it.
+  std::vector<std::optional<Filled>> read_l2_many(const std::vector<Miss>& misses,
+                                                  std::vector<bool>* absent = nullptr) {
+    std::vector<std::string_view> keys;
+    keys.reserve(misses.size());
+    for (const Miss& m : misses) keys.push_back(m.l2_key);
+    std::vector<std::optional<Filled>> out(misses.size());
+    if (absent) absent->assign(misses.size(), false);
+    Result<std::vector<std::optional<BackendEntry>>> r = backend_->get_many(keys);
+    if (!remote(r)) return out;
+    for (std::size_t j = 0; j < misses.size() && j < r->size(); ++j) {
+      if (absent) (*absent)[j] = !(*r)[j];
+      out[j] = filled_from(std::move((*r)[j]));
+    }
+    return out;
+  }
+  /// An L2 answer decoded: counted as an L2 hit or miss (and a decode error if it does not
+  /// decode).
+  std::optional<Filled> filled_from(std::optional<BackendEntry>&& e, bool count = true) {
+    std::optional<V> v;
+    if (e && e->ttl.count() > 0) {  // (a zero TTL would break Backend's contract: absent)
+      if (Result<V> d = decode_framed<V>(e->value, l1_.values_.compression().max_value_size)) {
+        v.emplace(*std::move(d));
+      } else {
+        decode_errors_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (!v) {
+      if (count) l2_misses_.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    if (count) l2_hits_.fetch_add(1, std::memory_order_relaxed);
+    return Filled{*std::move(v), e->ttl, std::move(e->value)};
+  }
+  /// contains / peek: L1 (age rule), else L2, no side effects; nullopt: absent. The inner
+  /// optional holds the value when `want_value` (else it is empty: presence is all).
+  std::optional<std::optional<V>> peek_tiers(key_view key, bool want_value) {
+    if (auto local = l1_.peek_with_age(detail::LoadingKey{}, key)) {
+      if (channel_up_.load(std::memory_order_acquire) || young_enough(std::get<1>(*local))) {
+        if (!want_value) return std::optional<V>();
+        return std::optional<V>(std::move(std::get<0>(*local)));
+      }
+    }
+    Result<std::optional<BackendEntry>> r = backend_->get(options_.key_to_string(K(key)));
+    if (!remote(r)) return std::nullopt;
+    std::optional<Filled> f = filled_from(std::move(*r), /*count=*/false);
+    if (!f) return std::nullopt;
+    if (!want_value) return std::optional<V>();
+    return std::optional<V>(std::move(f->value));
+  }
+
+  static constexpr std::size_t kKeysPerMessage = 4096;
+  /// One invalidation message for several keys: op 'm', each key as "<length>:<key>".
+  void announce_keys(const std::vector<std::string_view>& keys) {
+    if (keys.size() == 1) return announce('k', keys[0]);
+    std::string payload;
+    for (std::string_view k : keys) {
+      payload += std::to_string(k.size());
+      payload += ':';
+      payload += k;
+    }
+    announce('m', payload);
+  }
+  /// The keys of an 'm' message's payload; nullopt if malformed.
+  static std::optional<std::vector<std::string_view>> parse_keys(std::string_view payload) {
+    std::vector<std::string_view> keys;
+    while (!payload.empty()) {
+      std::size_t n = 0;
+      auto [p, ec] = std::from_chars(payload.data(), payload.data() + payload.size(), n);
+      if (ec != std::errc() || p == payload.data() + payload.size() || *p != ':') {
+        return std::nullopt;
+      }
+      payload.remove_prefix(static_cast<std::size_t>(p - payload.data()) + 1);
+      if (n > payload.size()) return std::nullopt;
+      keys.push_back(payload.substr(0, n));
+      payload.remove_prefix(n);
+    }
+    return keys;
+  }
+
+  // ---- invalidation messages: "<origin hex> <op><payload>", op k(ey), m(any keys),
+  // t(ag), g(lob), p(refix), a(ll) ----
 
   void announce(char op, std::string_view payload) {
     std::string m = origin_;
@@ -495,13 +866,27 @@ class TieredCache {
     if (m.substr(0, 16) == origin_) return;     // our own write: L1 is already right
     const char op = m[17];
     const std::string_view payload = m.substr(18);
+    std::optional<std::vector<std::string_view>> keys;
     if (op == 'k') {
-      bump(payload);
-    } else {
-      bump_all();
+      keys.emplace(1, payload);
+    } else if (op == 'm') {
+      keys = parse_keys(payload);
     }
-    if (op == 'k') {
-      if (std::optional<K> k = options_.key_from_string(payload)) l1_.erase(*k);
+    if (keys) {
+      for (std::string_view k : *keys) bump(k);
+    } else {
+      bump_all();  // (a malformed 'm' too: whatever it named may have changed)
+    }
+    if (keys) {
+      for (std::string_view k : *keys) {
+        if (std::optional<K> key = options_.key_from_string(k)) l1_.erase(*key);
+      }
+    } else if (op == 'm') {
+      l1_.clear();
+    } else if (op == 'g') {
+      erase_local_matching(payload);
+    } else if (op == 't') {
+      l1_.invalidate_tag(payload);  // (the keys it removed from L2 follow in 'm' messages)
     } else if (op == 'p') {
       erase_local_prefix(payload);
     } else if (op == 'a') {
@@ -534,6 +919,16 @@ class TieredCache {
       channel_up_.store(up, std::memory_order_release);
     }
     wait_cv_.notify_all();
+  }
+
+  std::size_t erase_local_matching(std::string_view glob) {
+    if constexpr (std::convertible_to<const K&, std::string_view>) {
+      return l1_.erase_matching(glob);
+    } else {
+      auto matches = [&](const K& k) { return glob_match(glob, options_.key_to_string(k)); };
+      l1_.invalidate_loads_if(matches);  // erase_if cannot: it tests values
+      return l1_.erase_if([&](const K& k, const V&) { return matches(k); });
+    }
   }
 
   std::size_t erase_local_prefix(std::string_view prefix) {
@@ -679,8 +1074,8 @@ class TieredCache {
     const Duration ttl = o->ttl.value_or(l1_ttl_);
     Result<bool> stored = true;
     if (lost) {
-      stored = backend_->set_if_absent(k, *bytes, ttl);
-    } else if (Result<void> r = backend_->set(k, *bytes, ttl); !r) {
+      stored = l2_set_if_absent(k, *bytes, ttl, o->tags);
+    } else if (Result<void> r = l2_set(k, *bytes, ttl, o->tags); !r) {
       stored = r.error();
     }
     if (stored && !*stored) {
@@ -696,6 +1091,94 @@ class TieredCache {
       announce('k', k);
     }
     return v;
+  }
+
+  /// get_all's load of the flights it leads: L2 first (one read), then the bulk loader for the
+  /// rest, its values written through to L2 in one pipeline under the rules of load_through.
+  template <class BulkLoader>
+  void load_led(typename L1::BulkLoad& b, BulkLoader& bulk_loader, const PutOptions& opts) {
+    std::vector<Miss> misses;
+    misses.reserve(b.led.size());
+    for (std::size_t j = 0; j < b.led.size(); ++j) {
+      misses.push_back(miss_of(b.led[j].index, key_view(b.led[j].key)));
+    }
+    std::vector<bool> absent;
+    std::vector<std::optional<Filled>> filled = read_l2_many(misses, &absent);
+    const Duration ttl = opts.ttl.value_or(l1_ttl_);
+    for (std::size_t j = 0; j < b.led.size(); ++j) {
+      if (!filled[j]) continue;
+      // An L2 read: a fill, kept only if no write of the key overtook it.
+      PutOptions o = opts;
+      o.ttl = l1_put_ttl(std::min({ttl, filled[j]->ttl, l1_ttl_}));
+      auto adopt = [&](L1& c, const K& k, const V& v, const PutOptions& po) {
+        return c.prepare_adopted(k, std::move(filled[j]->frame), v, po);
+      };
+      l1_.complete_led(b, b.led[j], filled[j]->value, std::move(o), not_overtaken(misses[j].epoch),
+                       adopt);
+    }
+    // The loader's results: prepared once for both tiers, written to L2 together.
+    struct Loaded {
+      std::size_t led;
+      V value;
+      std::optional<typename L1::Payload> payload;  // unset: not written to L2
+      std::string bytes;
+      bool lost = false;  // L2 took another write first: not kept in L1 either
+    };
+    std::vector<Loaded> loaded;
+    l1_.run_bulk_loader(
+        b, bulk_loader, [&](std::size_t j) { return !b.led[j].done; },
+        [&](typename L1::LedLoad& l, const V& v) {
+          loaded.push_back({static_cast<std::size_t>(&l - b.led.data()), v, std::nullopt, {}});
+        });
+    std::vector<BackendItem> if_absent, plain;
+    for (Loaded& x : loaded) {
+      const auto& l = b.led[x.led];
+      if (l1_.superseded(key_view(l.key), l.flight.get())) continue;
+      try {
+        x.payload.emplace(l1_.values_.prepare(V(x.value)));
+        x.bytes = l1_.values_.remote_bytes(*x.payload);
+      } catch (const ValueTooLarge&) {
+        x.payload.reset();  // too big for either tier (L1 counts it uncacheable)
+        continue;
+      }
+      (absent[x.led] ? if_absent : plain).push_back({misses[x.led].l2_key, x.bytes});
+    }
+    Result<std::vector<bool>> stored = std::vector<bool>(if_absent.size(), true);
+    if (!if_absent.empty()) stored = l2_set_many_if_absent(if_absent, ttl, opts.tags);
+    Result<void> set = Result<void>();
+    if (!plain.empty()) set = l2_set_many(plain, ttl, opts.tags);
+    const bool l2_ok = remote(stored) && remote(set);
+    std::vector<std::string_view> announced;
+    std::size_t next_if_absent = 0;
+    for (Loaded& x : loaded) {
+      if (!x.payload) continue;
+      const auto& l = b.led[x.led];
+      const std::string& k = misses[x.led].l2_key;
+      if (absent[x.led]) {
+        const std::size_t at = next_if_absent++;
+        if (stored && at < stored->size() && !(*stored)[at]) {
+          x.lost = true;  // another write got there first: it stays, and ours is not kept
+          continue;
+        }
+      }
+      if (l1_.superseded(key_view(l.key), l.flight.get())) {
+        (void)backend_->erase_if_equal(k, x.bytes);  // take back our bytes, never a later write
+        announced.push_back(k);
+      } else if (l2_ok) {
+        announced.push_back(k);
+      }
+    }
+    for (Loaded& x : loaded) {
+      typename L1::LedLoad& l = b.led[x.led];
+      std::optional<PutOptions> o = capped(opts);
+      auto make = [&](L1& c, const K& k, const V& v, const PutOptions& po) {
+        if (x.payload) return c.prepare_payload(k, std::move(*x.payload), po);
+        return c.prepare_put(k, V(v), po);
+      };
+      l1_.complete_led(
+          b, l, x.value, std::move(*o), [&] { return !x.lost; }, make);
+    }
+    if (!announced.empty()) announce_keys(announced);
   }
 
   TieredOptions<K> options_;

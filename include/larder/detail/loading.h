@@ -39,7 +39,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <tuple>
+#include <vector>
 
 #include "larder/clock.h"
 #include "larder/detail/flight.h"
@@ -71,6 +73,26 @@ class LoadingKey {
 /// A loader of V: callable with no arguments, its result converts to V.
 template <class L, class V>
 concept LoaderFor = std::invocable<L&> && std::convertible_to<std::invoke_result_t<L&>, V>;
+
+/// A range of keys a cache's bulk calls take (get_many, get_all): its elements convert to the
+/// cache's key_view.
+template <class R, class KeyView>
+concept KeyRange =
+    std::ranges::input_range<R> && std::convertible_to<std::ranges::range_reference_t<R>, KeyView>;
+
+/// A range of (key, value) pairs (std::pair, std::tuple, a map's elements) put_many stores.
+template <class R, class K, class V>
+concept EntryRange = std::ranges::input_range<R> && requires(std::ranges::range_reference_t<R> e) {
+  { std::get<0>(e) } -> std::convertible_to<const K&>;
+  { std::get<1>(e) } -> std::convertible_to<const V&>;
+};
+
+/// get_all's loader: called with the missing keys (const std::vector<K>&), returns a range of
+/// (key, value) pairs, e.g. std::vector<std::pair<K, V>>.
+template <class L, class K, class V>
+concept BulkLoaderFor = std::invocable < L&,
+        const std::vector<K>
+& > &&EntryRange<std::invoke_result_t<L&, const std::vector<K>&>, K, V>;
 
 /// Stand-ins for the callables a loader passes, to state the contract's signatures.
 using AcceptArchetype = std::function<bool(Duration age, Duration ttl)>;

@@ -354,6 +354,21 @@ class alignas(128) Shard {
     invalidate_flights(stale);
     return remove_if(matches, now, out);
   }
+  /// Calls f(key, entry) (entry as with_data gives it: copy only) for each live, unexpired
+  /// entry among slots [from, from + max), under the lock; returns where the next call should
+  /// start, kNil when the slots are done. Changes nothing. (Enumeration in bounded lock holds.)
+  template <class F>
+  std::uint32_t visit(std::uint32_t from, std::uint32_t max, LazyNow& now, F&& f) {
+    MutexLock lock(mu);
+    const std::uint32_t end = std::min<std::uint32_t>(pool_.high_water(), from + max);
+    for (std::uint32_t i = from; i < end; ++i) {
+      const SlotT& e = pool_[i];
+      if (e.state != kLive || expired(i, now)) continue;
+      with_data(e, [&](const auto& data) { f(e.key(), data); });
+    }
+    return end >= pool_.high_water() ? kNil : end;
+  }
+
   /// Removes (kExplicit) every entry tagged `tag`.
   std::size_t invalidate_tag(std::string_view tag, Batch* out) {
     Lock lock(*this);
