@@ -2,6 +2,7 @@
 
 #include "larder/export.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -43,12 +44,9 @@ struct Family {
   const char* help;
 };
 
-// Appends one metric family: its HELP/TYPE lines, then one sample per cache for which `sample`
-// writes something. Families with no samples are left out entirely.
-void family(std::string& out, const Family& f, const std::vector<CacheInfo>& caches,
-            const std::function<void(std::string&, const CacheInfo&, const std::string&)>& sample) {
-  std::string samples;
-  for (const CacheInfo& c : caches) sample(samples, c, "cache=\"" + escape_label(c.name) + "\"");
+// Appends one metric family: its HELP/TYPE lines, then `samples`. A family with no samples is
+// left out entirely.
+void emit(std::string& out, const Family& f, const std::string& samples) {
   if (samples.empty()) return;
   out += "# HELP ";
   out += f.name;
@@ -60,6 +58,14 @@ void family(std::string& out, const Family& f, const std::vector<CacheInfo>& cac
   out += f.type;
   out += '\n';
   out += samples;
+}
+
+// A family with one sample per cache for which `sample` writes something.
+void family(std::string& out, const Family& f, const std::vector<CacheInfo>& caches,
+            const std::function<void(std::string&, const CacheInfo&, const std::string&)>& sample) {
+  std::string samples;
+  for (const CacheInfo& c : caches) sample(samples, c, "cache=\"" + escape_label(c.name) + "\"");
+  emit(out, f, samples);
 }
 
 void line(std::string& out, const char* name, const std::string& labels, const std::string& v) {
@@ -96,6 +102,18 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
+// A family with samples per backend: sample(out, remote info, `backend="<label>"`) for each of
+// `backends` (one cache per backend object).
+void backend_family(
+    std::string& out, const Family& f, const std::vector<CacheInfo>& backends,
+    const std::function<void(std::string&, const RemoteInfo&, const std::string&)>& sample) {
+  std::string samples;
+  for (const CacheInfo& c : backends) {
+    sample(samples, *c.remote, "backend=\"" + escape_label(c.remote->backend_label) + "\"");
+  }
+  emit(out, f, samples);
+}
+
 // A TieredCache's remote tier: L2 results, errors by kind, breaker state, latency histogram.
 void remote_families(std::string& out, const std::vector<CacheInfo>& caches) {
   using S = const CacheInfo&;
@@ -109,61 +127,70 @@ void remote_families(std::string& out, const std::vector<CacheInfo>& caches) {
            line(o, "larder_remote_gets_total", l + ",result=\"hit\"", number(c.remote->l2_hits));
            line(o, "larder_remote_gets_total", l + ",result=\"miss\"", number(c.remote->l2_misses));
          });
-  family(out,
-         {"larder_remote_errors_total", "counter",
-          "Failed remote-tier operations of the backend, by kind."},
-         caches, [](std::string& o, S c, L l) {
-           if (!c.remote) return;
-           for (ErrorCode k : {ErrorCode::kTimeout, ErrorCode::kConnection, ErrorCode::kPoolTimeout,
-                               ErrorCode::kBreakerOpen, ErrorCode::kAuth, ErrorCode::kProtocol,
-                               ErrorCode::kServer}) {
-             std::string kind(to_string(k));
-             for (char& ch : kind) ch = ch == ' ' ? '_' : ch;
-             line(o, "larder_remote_errors_total", l + ",kind=\"" + kind + "\"",
-                  number(c.remote->stats.errors_of(k)));
-           }
-         });
   single(out,
          {"larder_remote_decode_errors_total", "counter", "Remote values that did not decode."},
          caches, [](S c) -> Opt {
            if (!c.remote) return std::nullopt;
            return number(c.remote->decode_errors);
          });
-  single(out,
-         {"larder_remote_breaker_state", "gauge",
-          "Circuit breaker state: 0 closed, 1 open, 2 half-open."},
-         caches, [](S c) -> Opt {
-           if (!c.remote) return std::nullopt;
-           return number(static_cast<std::uint64_t>(c.remote->stats.breaker_state));
-         });
-  single(out,
-         {"larder_remote_breaker_opened_total", "counter", "Times the circuit breaker opened."},
-         caches, [](S c) -> Opt {
-           if (!c.remote) return std::nullopt;
-           return number(c.remote->stats.breaker_opened);
-         });
   single(out, {"larder_remote_channel_up", "gauge", "Invalidation channel live (1) or down (0)."},
          caches, [](S c) -> Opt {
            if (!c.remote) return std::nullopt;
            return number(static_cast<std::uint64_t>(c.remote->channel_up));
          });
-  family(out, {"larder_remote_latency_seconds", "histogram", "Latency of remote-tier operations."},
-         caches, [](std::string& o, S c, L l) {
-           if (!c.remote) return;
-           const BackendStats& b = c.remote->stats;
-           std::uint64_t cumulative = 0;
-           for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-             cumulative += b.latency_buckets[i];
-             const double le = std::chrono::duration<double>(kLatencyBuckets[i]).count();
-             line(o, "larder_remote_latency_seconds_bucket", l + ",le=\"" + number(le) + "\"",
-                  number(cumulative));
-           }
-           line(o, "larder_remote_latency_seconds_bucket", l + ",le=\"+Inf\"",
-                number(b.latency_count));
-           line(o, "larder_remote_latency_seconds_sum", l,
-                number(std::chrono::duration<double>(b.latency_sum).count()));
-           line(o, "larder_remote_latency_seconds_count", l, number(b.latency_count));
-         });
+  // The backend's own counters: once per backend object (label backend="redis-1"), however many
+  // caches share it, so that a sum() over them counts each operation once.
+  std::vector<CacheInfo> backends;
+  for (const CacheInfo& c : caches) {
+    if (!c.remote) continue;
+    const bool seen = std::any_of(backends.begin(), backends.end(), [&](const CacheInfo& b) {
+      return b.remote->backend_label == c.remote->backend_label;
+    });
+    if (!seen) backends.push_back(c);
+  }
+  auto per_backend = [&](const Family& f,
+                         const std::function<void(std::string&, const RemoteInfo&, L)>& sample) {
+    backend_family(out, f, backends, sample);
+  };
+  per_backend({"larder_remote_errors_total", "counter",
+               "Failed remote-tier operations of the backend, by kind."},
+              [](std::string& o, const RemoteInfo& r, L l) {
+                for (ErrorCode k : {ErrorCode::kTimeout, ErrorCode::kConnection,
+                                    ErrorCode::kPoolTimeout, ErrorCode::kBreakerOpen,
+                                    ErrorCode::kAuth, ErrorCode::kProtocol, ErrorCode::kServer}) {
+                  std::string kind(to_string(k));
+                  for (char& ch : kind) ch = ch == ' ' ? '_' : ch;
+                  line(o, "larder_remote_errors_total", l + ",kind=\"" + kind + "\"",
+                       number(r.stats.errors_of(k)));
+                }
+              });
+  per_backend({"larder_remote_breaker_state", "gauge",
+               "Circuit breaker state: 0 closed, 1 open, 2 half-open."},
+              [](std::string& o, const RemoteInfo& r, L l) {
+                line(o, "larder_remote_breaker_state", l,
+                     number(static_cast<std::uint64_t>(r.stats.breaker_state)));
+              });
+  per_backend(
+      {"larder_remote_breaker_opened_total", "counter", "Times the circuit breaker opened."},
+      [](std::string& o, const RemoteInfo& r, L l) {
+        line(o, "larder_remote_breaker_opened_total", l, number(r.stats.breaker_opened));
+      });
+  per_backend({"larder_remote_latency_seconds", "histogram", "Latency of remote-tier operations."},
+              [](std::string& o, const RemoteInfo& r, L l) {
+                const BackendStats& b = r.stats;
+                std::uint64_t cumulative = 0;
+                for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+                  cumulative += b.latency_buckets[i];
+                  const double le = std::chrono::duration<double>(kLatencyBuckets[i]).count();
+                  line(o, "larder_remote_latency_seconds_bucket", l + ",le=\"" + number(le) + "\"",
+                       number(cumulative));
+                }
+                line(o, "larder_remote_latency_seconds_bucket", l + ",le=\"+Inf\"",
+                     number(b.latency_count));
+                line(o, "larder_remote_latency_seconds_sum", l,
+                     number(std::chrono::duration<double>(b.latency_sum).count()));
+                line(o, "larder_remote_latency_seconds_count", l, number(b.latency_count));
+              });
 }
 
 }  // namespace
@@ -294,7 +321,8 @@ std::string to_json(const std::vector<CacheInfo>& caches, const RegistrySummary&
              ",\"errors\":" + number(r.l2_errors) +
              ",\"decode_errors\":" + number(r.decode_errors) +
              ",\"breaker\":" + json_string(std::string(to_string(r.stats.breaker_state))) +
-             ",\"channel_up\":" + (r.channel_up ? "true" : "false") + "}";
+             ",\"channel_up\":" + (r.channel_up ? "true" : "false") +
+             ",\"backend_label\":" + json_string(r.backend_label) + "}";
     }
     out += '}';
   }

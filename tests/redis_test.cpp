@@ -678,3 +678,32 @@ TEST_CASE("glob patterns match here what they match in Redis", "[redis]") {
     CHECK(larder::glob_match(c.pattern, c.text) == c.match);  // and larder
   }
 }
+
+TEST_CASE("Namespaces on Redis: two caches on one backend, a clear() of one spares the other",
+          "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string p = unique_prefix("ns");
+  auto shared = std::make_shared<RedisBackend>(on(port, p));
+  auto other_process = std::make_shared<RedisBackend>(on(port, p));
+  TieredCache<std::string, std::string> users(l1(), shared, {.key_namespace = "users"});
+  TieredCache<std::string, std::string> orders(l1(), shared, {.key_namespace = "orders"});
+  TieredCache<std::string, std::string> users_there(l1(), other_process,
+                                                    {.key_namespace = "users"});
+  REQUIRE(users.wait_for_channel(true, 10s));
+  REQUIRE(orders.wait_for_channel(true, 10s));
+  REQUIRE(users_there.wait_for_channel(true, 10s));
+  users.put("1", "ada");
+  orders.put("1", "order");
+  REQUIRE(users_there.wait_for_invalidations(1, 10s));  // only the users write reaches it
+  REQUIRE(users_there.get("1") == "ada");
+  REQUIRE(orders.get("1") == "order");
+  CHECK((*shared->get("users:1"))->value.size() > 0);
+  const std::uint64_t seen = users_there.stats().invalidations_received;
+  orders.clear();
+  users.put("2", "grace");  // a later message: once it arrives, the clear's would have too
+  REQUIRE(users_there.wait_for_invalidations(seen + 1, 10s));
+  CHECK(users_there.l1().contains("1"));  // orders' clear did not touch the users namespace
+  CHECK(users.get("1") == "ada");
+  CHECK_FALSE(shared->get("orders:1")->has_value());
+  CHECK(users_there.stats().invalidations_received == seen + 1);
+}

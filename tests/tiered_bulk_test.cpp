@@ -238,3 +238,33 @@ TEST_CASE("TieredCache keys and erase_matching cover both tiers and every cache"
   CHECK_FALSE(a.get("user:1:feed"));
   CHECK(b.get("user:2:profile") == "p2");
 }
+
+TEST_CASE("TieredCache namespaces: caches share a backend without sharing keys or clears",
+          "[tiered][namespace]") {
+  World w;
+  Tiered users(w.l1(), w.l2, {.key_namespace = "users"});
+  Tiered users2(w.l1(), w.l2, {.key_namespace = "users"});
+  Tiered orders(w.l1(), w.l2, {.key_namespace = "orders"});
+  Tiered plain(w.l1(), w.l2);
+  users.put("42", "ada", {.tags = {"t"}});
+  orders.put("42", "order 42", {.tags = {"t"}});
+  CHECK(w.l2->get("users:42")->has_value());  // L2 keys carry the namespace
+  CHECK(w.l2->get("orders:42")->has_value());
+  CHECK(users2.get("42") == "ada");  // same namespace: same keys
+  CHECK(orders.get("42") == "order 42");
+  CHECK_FALSE(plain.get("42"));  // no namespace: "42" is another key
+  CHECK(orders.keys() == Keys{"42"});
+  REQUIRE(users2.l1().contains("42"));
+  users.clear();  // only the users namespace, in L2 and in its caches' L1s
+  CHECK_FALSE(users2.l1().contains("42"));
+  CHECK(orders.l1().contains("42"));
+  CHECK(orders.get("42") == "order 42");
+  CHECK_FALSE(w.l2->get("users:42")->has_value());
+  users.put("7", "grace");
+  REQUIRE(users2.get("7") == "grace");
+  orders.put("7", "order 7");  // a write in another namespace drops nothing here
+  CHECK(users2.l1().contains("7"));
+  CHECK(orders.invalidate_tag("t") == 1);  // tags are per namespace too
+  CHECK(users.erase_prefix("") == 1);
+  CHECK(orders.get("7") == "order 7");
+}

@@ -100,7 +100,7 @@ TEST_CASE("TieredCache: writes go through, and other caches drop their copy", "[
     a.put("user:1:a", "x");
     a.put("user:2:a", "y");
     CHECK(b.get("user:1:a") == "x");
-    CHECK(a.erase_prefix("user:1:") == 2);  // one in L1, one in L2
+    CHECK(a.erase_prefix("user:1:") == 1);  // the keys L2 removed (L1's copies go too)
     CHECK(!b.l1().contains("user:1:a"));
     CHECK(!b.get("user:1:a"));
     CHECK(b.get("user:2:a") == "y");
@@ -547,15 +547,40 @@ TEST_CASE("TieredCache registers with remote info, the exporter shows it", "[tie
   CHECK(info->remote->backend == "memory");
   CHECK(info->remote->l2_misses == 1);
   CHECK(info->remote->channel_up);
+  CHECK(info->remote->backend_label == w.l2->label());
   const std::string prom = larder::to_prometheus(reg);
-  CHECK_THAT(prom, Catch::Contains("larder_remote_breaker_state{cache=\"sessions\"} 0"));
+  const std::string backend = "backend=\"" + w.l2->label() + "\"";
+  CHECK_THAT(prom, Catch::Contains("larder_remote_breaker_state{" + backend + "} 0"));
   CHECK_THAT(prom,
              Catch::Contains("larder_remote_gets_total{cache=\"sessions\",result=\"miss\"} 1"));
   CHECK_THAT(prom,
-             Catch::Contains("larder_remote_errors_total{cache=\"sessions\",kind=\"timeout\"} 0"));
+             Catch::Contains("larder_remote_errors_total{" + backend + ",kind=\"timeout\"} 0"));
   CHECK_THAT(larder::to_json(reg), Catch::Contains("\"remote\":{\"backend\":\"memory\""));
   CHECK(reg.invalidate("sessions"));
   CHECK(!w.l2->get("a")->has_value());
+}
+
+TEST_CASE("Caches sharing a backend export its counters once, under a backend label", "[tiered]") {
+  World w;
+  larder::Registry reg;
+  TieredCache<std::string, std::string> a(w.l1("a"), w.l2, {.registry = &reg});
+  TieredCache<std::string, std::string> b(w.l1("b"), w.l2, {.registry = &reg});
+  auto other = std::make_shared<MemoryBackend>();
+  TieredCache<std::string, std::string> c(w.l1("c"), other, {.registry = &reg});
+  a.put("k", "v");
+  const std::string prom = larder::to_prometheus(reg);
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = prom.find(what); at != std::string::npos; at = prom.find(what, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  CHECK(w.l2->label() != other->label());
+  CHECK(count("larder_remote_breaker_state{") == 2);  // two backends, three caches
+  CHECK(count("larder_remote_latency_seconds_count{backend=\"" + w.l2->label() + "\"}") == 1);
+  CHECK(count("larder_remote_gets_total{cache=") == 6);  // per cache: hit and miss each
+  CHECK(count("# TYPE larder_remote_errors_total counter") == 1);
 }
 
 TEST_CASE("TieredCache: its own writes against its own fills, on several threads",

@@ -30,6 +30,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -145,6 +146,10 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
+  /// This backend object's name in metrics: kind() + "-" + a number unique in the process
+  /// ("redis-1", "memory-2"), so that the caches sharing one backend export its counters once.
+  std::string label() const { return std::string(kind()) + "-" + std::to_string(serial_); }
+
   /// The entry for `key`, or nullopt if absent.
   virtual Result<std::optional<BackendEntry>> get(std::string_view key) = 0;
   /// The entries for `keys`, in order (nullopt for absent ones): one round trip.
@@ -211,6 +216,10 @@ class Backend {
   /// object is destroyed. on_state(true) is called once the subscription is live. Destroy the
   /// subscription before the backend.
   virtual std::unique_ptr<Subscription> subscribe(InvalidationHandler handler) = 0;
+
+ private:
+  inline static std::atomic<std::uint64_t> next_serial_{0};
+  const std::uint64_t serial_ = next_serial_.fetch_add(1, std::memory_order_relaxed) + 1;
 };
 
 }  // namespace larder

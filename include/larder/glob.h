@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace larder {
@@ -103,6 +104,18 @@ inline bool glob_match(std::string_view pattern, std::string_view text) noexcept
   }
   while (p < pattern.size() && pattern[p] == '*') ++p;
   return p == pattern.size();
+}
+
+/// `text` with the glob metacharacters `* ? [ ] \` escaped by a backslash: a pattern matching
+/// exactly `text` (glob_escape(prefix) + "*": every string starting with it).
+inline std::string glob_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
 }
 
 /// Whether `pattern` has no glob syntax at all (then it matches only itself).

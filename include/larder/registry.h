@@ -40,6 +40,9 @@ struct RemoteInfo {
   std::uint64_t l2_errors = 0;      ///< this cache's failed L2 operations
   std::uint64_t decode_errors = 0;  ///< L2 values that did not decode
   bool channel_up = false;          ///< the invalidation channel is live
+  /// Backend::label(): which backend object this is (the caches sharing one have the same), the
+  /// `backend` label of its counters in the Prometheus export.
+  std::string backend_label;
 };
 
 /// One registered cache or memoized function, as the registry reports it.

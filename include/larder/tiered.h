@@ -63,6 +63,9 @@
 // up) L1 entries are served only while younger than TieredOptions::unsubscribed_ttl, counted from
 // their put or from the moment the channel went down, whichever is later; new L1 entries are stored
 // with at most that TTL; when the channel comes back, L1 is cleared (messages may have been lost).
+// A cache with a TieredOptions::key_namespace marks its messages with it, and applies only the
+// messages of its own namespace: caches of other namespaces on the same backend and channel
+// never drop each other's L1 entries.
 //
 // THREAD SAFETY. Every member may be called concurrently. Destroying the TieredCache stops its
 // subscription first (waiting for a message being handled).
@@ -94,6 +97,7 @@
 #include "larder/codec.h"
 #include "larder/compression.h"
 #include "larder/errors.h"
+#include "larder/glob.h"
 #include "larder/registry.h"
 
 namespace larder {
@@ -117,6 +121,12 @@ struct TieredOptions {
   /// Register under the L1 Options::name in this registry while alive (kind "tiered"; remote
   /// errors and breaker state in its exports). Default nullptr: not registered.
   Registry* registry = nullptr;
+  /// This cache's namespace on a backend it shares with other caches: its L2 keys are
+  /// key_namespace + ":" + key, and its tags, clear(), erase_prefix(), erase_matching(), keys()
+  /// and invalidation messages stay inside it (a clear() of one cache leaves the others' keys
+  /// and L1s alone). Caches that should see each other's writes use the same namespace.
+  /// Default empty: the backend's whole keyspace (within its key_prefix), as before.
+  std::string key_namespace{};
 };
 
 /// Counters of a TieredCache.
@@ -176,6 +186,7 @@ class TieredCache {
   TieredCache(Options<K, V> l1_options, std::shared_ptr<Backend> backend,
               TieredOptions<K> options = {})
       : options_(std::move(options)),
+        ns_(options_.key_namespace.empty() ? std::string() : options_.key_namespace + ":"),
         backend_(std::move(backend)),
         clock_(l1_options.clock ? l1_options.clock : std::make_shared<SteadyClock>()),
         l1_ttl_(l1_options.default_ttl.count() == 0 ? kNoExpiry : l1_options.default_ttl),
@@ -217,7 +228,7 @@ class TieredCache {
   /// (counted; RemoteError in strict mode).
   std::optional<V> get(key_view key) {
     if (std::optional<V> v = get_local(key)) return v;
-    const std::string k = options_.key_to_string(K(key));
+    const std::string k = l2_key(K(key));
     const Epoch epoch = epoch_of(k);
     std::optional<Filled> f = read_l2(k);
     if (!f) return std::nullopt;
@@ -407,7 +418,7 @@ class TieredCache {
   /// Removes `key` from both tiers and publishes an invalidation; returns which tiers held it
   /// (as a bool: whether either did) and L2's error if it failed.
   EraseResult erase(key_view key) {
-    const std::string k = options_.key_to_string(K(key));
+    const std::string k = l2_key(K(key));
     l1_.invalidate_loads(key);  // L2, then L1, as put() does
     Result<bool> r = backend_->erase(k);
     bump(k);
@@ -422,18 +433,19 @@ class TieredCache {
   }
 
   /// Removes every key starting with `prefix` from both tiers (L2: SCAN + UNLINK within the
-  /// backend's namespace) and publishes an invalidation; returns how many L1 + L2 entries went.
+  /// backend's namespace and this cache's key_namespace) and publishes an invalidation; returns
+  /// how many keys L2 removed (L1's count when L2 fails: counted, RemoteError in strict mode), as
+  /// erase_matching() and invalidate_tag() do: L2 holds every key written, so its count is the
+  /// number of entries that went.
   std::size_t erase_prefix(std::string_view prefix) {
     // L1 before L2 too: loads in flight under the prefix learn not to store (flight.h).
     std::size_t n = erase_local_prefix(prefix);
-    Result<std::size_t> r = backend_->erase_prefix(prefix);
+    Result<std::size_t> r = backend_->erase_prefix(ns_ + std::string(prefix));
     bump_all();
     n += erase_local_prefix(prefix);
-    if (remote(r)) {
-      n += *r;
-      announce('p', prefix);
-    }
-    return n;
+    if (!remote(r)) return n;
+    announce('p', prefix);
+    return *r;
   }
 
   /// Removes every key matching the Redis glob `glob` (larder/glob.h) from both tiers (L2: SCAN
@@ -443,7 +455,7 @@ class TieredCache {
   /// (or keys with key_to_string: L1 is then matched by their string form).
   std::size_t erase_matching(std::string_view glob) {
     std::size_t n = erase_local_matching(glob);  // before L2 too: loads in flight learn
-    Result<std::size_t> r = backend_->erase_matching(glob);
+    Result<std::size_t> r = backend_->erase_matching(glob_escape(ns_) + std::string(glob));
     bump_all();
     n += erase_local_matching(glob);
     if (!remote(r)) return n;
@@ -456,10 +468,10 @@ class TieredCache {
   /// particular order. An L2 failure lists L1's alone (counted; RemoteError in strict mode).
   std::vector<K> keys(std::string_view glob = "*") {
     std::vector<K> out;
-    Result<std::vector<std::string>> r = backend_->keys(glob);
+    Result<std::vector<std::string>> r = backend_->keys(glob_escape(ns_) + std::string(glob));
     if (remote(r)) {
       for (const std::string& k : *r) {
-        if (std::optional<K> key = options_.key_from_string(k)) out.push_back(std::move(*key));
+        if (std::optional<K> key = from_l2_key(k)) out.push_back(std::move(*key));
       }
     }
     std::vector<K> local;
@@ -484,12 +496,12 @@ class TieredCache {
   /// in flight elsewhere stores its result after it (the cache-aside window, bounded by the TTL).
   /// Cost: one round trip per 500 members, and one message per 4,096 keys removed.
   std::size_t invalidate_tag(std::string_view tag) {
-    Result<std::vector<std::string>> r = backend_->erase_tagged(tag);
+    Result<std::vector<std::string>> r = backend_->erase_tagged(ns_ + std::string(tag));
     bump_all();  // whatever it removed, fills in progress are not kept
     std::size_t n = l1_.invalidate_tag(tag);
     if (!remote(r)) return n;
     for (const std::string& k : *r) {
-      if (std::optional<K> key = options_.key_from_string(k)) l1_.erase(*key);
+      if (std::optional<K> key = from_l2_key(k)) l1_.erase(*key);
     }
     announce('t', tag);
     for (std::size_t i = 0; i < r->size(); i += kKeysPerMessage) {
@@ -500,11 +512,13 @@ class TieredCache {
     return r->size();
   }
 
-  /// Removes everything from L1 and every key of L2 (within the backend's namespace), and tells
-  /// the other caches to clear their L1.
+  /// Removes everything from L1 and every key of L2 within this cache's key_namespace (all of
+  /// the backend's keys when it has none), and tells the other caches of that namespace to clear
+  /// their L1; caches of other namespaces keep theirs. (A namespace's tag sets are not keys: they
+  /// outlive a clear() until their members' TTLs, naming keys that are gone.)
   void clear() {
     l1_.clear();  // before L2 too: loads in flight learn not to store (flight.h)
-    const Result<std::size_t> r = backend_->erase_prefix("");
+    const Result<std::size_t> r = backend_->erase_prefix(ns_);
     bump_all();
     l1_.clear();
     if (remote(r)) announce('a', "");
@@ -722,7 +736,25 @@ class TieredCache {
     opts.ttl = l1_put_ttl(ttl);
     typename L1::Prepared p = l1_.prepare_put(key, std::move(value), opts);
     std::string bytes = l1_.remote_bytes(p);
-    return {options_.key_to_string(key), ttl, std::move(p), std::move(bytes)};
+    return {l2_key(key), ttl, std::move(p), std::move(bytes)};
+  }
+
+  // ---- the namespace (TieredOptions::key_namespace) ----
+
+  /// The L2 key of `key`: its string form inside this cache's namespace.
+  std::string l2_key(const K& key) const { return ns_ + options_.key_to_string(key); }
+  /// The key an L2 key of this namespace names (nullopt: another namespace's, or unreadable).
+  std::optional<K> from_l2_key(std::string_view l2) const {
+    if (!l2.starts_with(ns_)) return std::nullopt;
+    return options_.key_from_string(l2.substr(ns_.size()));
+  }
+  /// Tags as L2 keeps them: inside this cache's namespace.
+  std::vector<std::string> l2_tags(const std::vector<std::string>& tags) const {
+    if (ns_.empty()) return tags;
+    std::vector<std::string> out;
+    out.reserve(tags.size());
+    for (const std::string& t : tags) out.push_back(ns_ + t);
+    return out;
   }
 
   // ---- L2 writes: tagged (Backend::set_many_tagged) when the put has tags ----
@@ -730,14 +762,14 @@ class TieredCache {
   Result<void> l2_set_many(std::span<const BackendItem> items, Duration ttl,
                            const std::vector<std::string>& tags) {
     if (tags.empty()) return backend_->set_many(items, ttl);
-    Result<std::vector<bool>> r = backend_->set_many_tagged(items, ttl, tags, false);
+    Result<std::vector<bool>> r = backend_->set_many_tagged(items, ttl, l2_tags(tags), false);
     if (!r) return r.error();
     return {};
   }
   Result<std::vector<bool>> l2_set_many_if_absent(std::span<const BackendItem> items, Duration ttl,
                                                   const std::vector<std::string>& tags) {
     if (tags.empty()) return backend_->set_many_if_absent(items, ttl);
-    return backend_->set_many_tagged(items, ttl, tags, true);
+    return backend_->set_many_tagged(items, ttl, l2_tags(tags), true);
   }
   Result<void> l2_set(std::string_view k, std::string_view bytes, Duration ttl,
                       const std::vector<std::string>& tags) {
@@ -765,9 +797,9 @@ class TieredCache {
   };
   Miss miss_of(std::size_t index, key_view key) {
     K k(key);
-    std::string l2_key = options_.key_to_string(k);
-    const Epoch epoch = epoch_of(l2_key);
-    return {index, std::move(k), std::move(l2_key), epoch};
+    std::string l2 = l2_key(k);
+    const Epoch epoch = epoch_of(l2);
+    return {index, std::move(k), std::move(l2), epoch};
   }
   /// ONE L2 read of the misses' keys (Backend::get_many): for each, what read_l2 would give.
   /// `absent` (if given) gets, per miss, whether L2 answered that it holds nothing for it.
@@ -813,7 +845,7 @@ class TieredCache {
         return std::optional<V>(std::move(std::get<0>(*local)));
       }
     }
-    Result<std::optional<BackendEntry>> r = backend_->get(options_.key_to_string(K(key)));
+    Result<std::optional<BackendEntry>> r = backend_->get(l2_key(K(key)));
     if (!remote(r)) return std::nullopt;
     std::optional<Filled> f = filled_from(std::move(*r), /*count=*/false);
     if (!f) return std::nullopt;
@@ -856,6 +888,12 @@ class TieredCache {
   void announce(char op, std::string_view payload) {
     std::string m = origin_;
     m += ' ';
+    if (!ns_.empty()) {  // "n<length>:<namespace>" first: other namespaces' caches skip it
+      m += 'n';
+      m += std::to_string(options_.key_namespace.size());
+      m += ':';
+      m += options_.key_namespace;
+    }
     m += op;
     m += payload;
     if (remote(backend_->publish(m))) sent_.fetch_add(1, std::memory_order_relaxed);
@@ -864,8 +902,20 @@ class TieredCache {
   void on_message(std::string_view m) {
     if (m.size() < 18 || m[16] != ' ') return;  // not ours: ignore
     if (m.substr(0, 16) == origin_) return;     // our own write: L1 is already right
-    const char op = m[17];
-    const std::string_view payload = m.substr(18);
+    std::string_view rest = m.substr(17);
+    std::string_view ns;  // the writer's namespace ("": none)
+    if (rest[0] == 'n') {
+      std::size_t n = 0;
+      auto [p, ec] = std::from_chars(rest.data() + 1, rest.data() + rest.size(), n);
+      if (ec != std::errc() || p == rest.data() + rest.size() || *p != ':') return;
+      rest.remove_prefix(static_cast<std::size_t>(p - rest.data()) + 1);
+      if (n >= rest.size()) return;
+      ns = rest.substr(0, n);
+      rest.remove_prefix(n);
+    }
+    if (ns != options_.key_namespace) return;  // another namespace's write
+    const char op = rest[0];
+    const std::string_view payload = rest.substr(1);
     std::optional<std::vector<std::string_view>> keys;
     if (op == 'k') {
       keys.emplace(1, payload);
@@ -879,7 +929,7 @@ class TieredCache {
     }
     if (keys) {
       for (std::string_view k : *keys) {
-        if (std::optional<K> key = options_.key_from_string(k)) l1_.erase(*key);
+        if (std::optional<K> key = from_l2_key(k)) l1_.erase(*key);
       }
     } else if (op == 'm') {
       l1_.clear();
@@ -952,7 +1002,8 @@ class TieredCache {
                           s.l2_misses,
                           s.l2_errors,
                           s.decode_errors,
-                          s.channel_up};
+                          s.channel_up,
+                          backend_->label()};
     return i;
   }
 
@@ -992,7 +1043,7 @@ class TieredCache {
   V load_single_flight(detail::LoadingKey pass, key_view key, Accept& accept, Load& load,
                        OptionsFor& options_for) {
     return l1_.single_flight(key, accept, [&](const std::shared_ptr<typename L1::FlightT>& f) {
-      const std::string k = options_.key_to_string(K(key));
+      const std::string k = l2_key(K(key));
       std::optional<Duration> l2_ttl;
       Epoch epoch{};
       bool l2_has_other = false;  // the loader's result lost its L2 write to another's
@@ -1070,7 +1121,7 @@ class TieredCache {
       ready.payload.reset();
       return v;  // too big for either tier (L1's store of it counts it uncacheable)
     }
-    const std::string k = options_.key_to_string(K(key));
+    const std::string k = l2_key(K(key));
     const Duration ttl = o->ttl.value_or(l1_ttl_);
     Result<bool> stored = true;
     if (lost) {
@@ -1182,6 +1233,7 @@ class TieredCache {
   }
 
   TieredOptions<K> options_;
+  const std::string ns_;  // key_namespace + ":", or empty: what every L2 key and tag begins with
   std::shared_ptr<Backend> backend_;
   std::shared_ptr<Clock> clock_;
   const Duration l1_ttl_;
