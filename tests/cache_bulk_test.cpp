@@ -170,19 +170,24 @@ TEST_CASE("get_all's loader failure and left-out keys reach a get_or_load waitin
   for (const bool fail : {true, false}) {
     c.clear();
     std::thread::id waiter_id;
-    std::atomic<bool> waiter_started{false};
+    std::atomic<bool> caller_done{false};
     std::string waiter_saw;
     std::thread waiter;
+    // The waiter and this thread handle the same exception object (one exception_ptr): the
+    // waiter leaves its handler only after this thread has left its own, so the object's end is
+    // ordered after every read of it in a way TSan sees (its refcount lives in libstdc++).
+    auto after_caller = [&] { larder_test::wait_until([&] { return caller_done.load(); }); };
     auto loader = [&](const Keys&) -> Pairs {
       waiter = std::thread([&] {
-        waiter_started = true;
         try {
           c.get_or_load("k", [] { return std::string("never"); });
           waiter_saw = "value";
         } catch (const larder::NotLoaded&) {
           waiter_saw = "not loaded";
+          after_caller();
         } catch (const std::runtime_error& e) {
           waiter_saw = e.what();
+          after_caller();
         }
       });
       waiter_id = waiter.get_id();
@@ -195,6 +200,7 @@ TEST_CASE("get_all's loader failure and left-out keys reach a get_or_load waitin
     } else {
       CHECK_FALSE(c.get_all(Keys{"k"}, loader)[0]);
     }
+    caller_done = true;
     waiter.join();
     CHECK(waiter_saw == (fail ? "database down" : "not loaded"));
     CHECK_FALSE(c.contains("k"));
