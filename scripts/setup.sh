@@ -30,6 +30,7 @@ everything=(
   clang clang-format libclang-rt-14-dev  # thread-safety and fuzz builds, the format check
   redis-server redis-tools               # the Redis tests' servers, redis-benchmark
   catch2                                 # tests
+  nlohmann-json3-dev                     # larder/json_codec.h: its tests, examples/json.cpp
   libbenchmark-dev libtbb-dev libcuckoo-dev  # bench/ and its peers
   libcpp-httplib-dev curl prometheus     # examples/http_service, its e2e test, promtool
   git                                    # scripts/test-all.sh copies the tracked tree

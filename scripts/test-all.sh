@@ -7,7 +7,7 @@
 #      downstream consumers (find_package with and without COMPONENTS redis, pkg-config) against
 #      each installed prefix (tests/consumer/run.sh);
 #   4. the workflow presets: dev (ASan+UBSan), tsan, the clang -Wthread-safety build, 60 s of
-#      libFuzzer on the frame decoder (fuzz), and release (examples, consumer tests, benchmark
+#      libFuzzer on the frame decoder and the codecs (fuzz), and release (examples, consumer tests, benchmark
 #      smoke runs).
 # The run stops at the first failure and keeps its directory for a look; a passing run removes it.
 # Run scripts/setup.sh first (the README's command does). Files you add must be `git add`ed first.

@@ -14,7 +14,9 @@ namespace larder {
 namespace {
 
 constexpr char kMagic[3] = {'L', 'R', 'D'};
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
+constexpr std::uint8_t kVersion1 = 1;  // read, never written: no type tag or TTL, 20-byte header
+constexpr std::size_t kV1HeaderSize = 20;
 // zlib's deflate cannot expand data more than ~1032:1; anything declaring more than that per
 // payload byte is not a real stream (plus slack for headers of tiny streams).
 constexpr std::uint64_t kMaxZlibRatio = 1032;
@@ -34,7 +36,8 @@ std::uint32_t crc_of(std::string_view data) {
   return static_cast<std::uint32_t>(
       crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
 }
-std::string header(FrameEncoding enc, std::string_view original, std::size_t reserve) {
+std::string header(FrameEncoding enc, std::string_view original, std::size_t reserve,
+                   FrameTag tag) {
   std::string out;
   out.reserve(kFrameHeaderSize + reserve);
   out.append(kMagic, 3);
@@ -43,7 +46,13 @@ std::string header(FrameEncoding enc, std::string_view original, std::size_t res
   out.append(3, '\0');
   put_le(out, original.size(), 8);
   put_le(out, crc_of(original), 4);
+  put_le(out, tag.type, 4);
+  put_le(out, tag.ttl_ms, 8);
   return out;
+}
+/// The header size of a frame of `version` (1 or 2).
+std::size_t header_size(std::uint8_t version) noexcept {
+  return version == kVersion1 ? kV1HeaderSize : kFrameHeaderSize;
 }
 // zlib streams reused per thread: deflateInit/inflateInit allocate and clear hundreds of KiB
 // (deflate's window and hash tables), which compress2/uncompress2 would redo on every call:
@@ -97,6 +106,13 @@ class Inflater {
 thread_local Deflater t_deflater;
 thread_local Inflater t_inflater;
 
+std::string hex32(std::uint32_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s = "0x";
+  for (int i = 28; i >= 0; i -= 4) s.push_back(kDigits[(v >> i) & 0xf]);
+  return s;
+}
+
 Error error(ErrorCode code, std::string what) {
   return Error{code, "larder: frame " + std::string(to_string(code)) + ": " + std::move(what)};
 }
@@ -117,15 +133,15 @@ void detail::validate_compression(int level, double min_saving, std::size_t max_
   }
 }
 
-std::string frame_raw(std::string_view data) {
-  std::string out = header(FrameEncoding::kRaw, data, data.size());
+std::string frame_raw(std::string_view data, FrameTag tag) {
+  std::string out = header(FrameEncoding::kRaw, data, data.size(), tag);
   out.append(data);
   return out;
 }
 
-std::string frame_zlib(std::string_view data, int level) {
+std::string frame_zlib(std::string_view data, int level, FrameTag tag) {
   const uLong bound = compressBound(static_cast<uLong>(data.size()));
-  std::string out = header(FrameEncoding::kZlib, data, bound);
+  std::string out = header(FrameEncoding::kZlib, data, bound, tag);
   out.resize(kFrameHeaderSize + bound);
   z_stream& z = t_deflater.stream(level);
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -137,44 +153,70 @@ std::string frame_zlib(std::string_view data, int level) {
   return out;
 }
 
-std::optional<std::string> compress_frame(std::string_view data,
-                                          const CompressionOptions& options) {
+std::optional<std::string> compress_frame(std::string_view data, const CompressionOptions& options,
+                                          FrameTag tag) {
   if (options.min_size == 0 || data.size() < options.min_size) return std::nullopt;
-  std::string frame = frame_zlib(data, options.level);
+  std::string frame = frame_zlib(data, options.level, tag);
   const double limit = static_cast<double>(data.size()) * (1.0 - options.min_saving);
   if (static_cast<double>(frame.size()) > limit) return std::nullopt;
   return frame;
 }
 
 bool looks_like_frame(std::string_view bytes) noexcept {
-  return bytes.size() >= kFrameHeaderSize && std::memcmp(bytes.data(), kMagic, 3) == 0 &&
-         static_cast<std::uint8_t>(bytes[3]) == kVersion;
+  if (bytes.size() < kV1HeaderSize || std::memcmp(bytes.data(), kMagic, 3) != 0) return false;
+  const auto version = static_cast<std::uint8_t>(bytes[3]);
+  return (version == kVersion || version == kVersion1) && bytes.size() >= header_size(version);
 }
 
 std::optional<FrameHeader> read_frame_header(std::string_view frame) noexcept {
   if (!looks_like_frame(frame)) return std::nullopt;
   const auto enc = static_cast<std::uint8_t>(frame[4]);
   if (enc > static_cast<std::uint8_t>(FrameEncoding::kZlib)) return std::nullopt;
-  return FrameHeader{static_cast<FrameEncoding>(enc), get_le(frame, 8, 8)};
+  FrameHeader h{static_cast<FrameEncoding>(enc), get_le(frame, 8, 8)};
+  h.version = static_cast<std::uint8_t>(frame[3]);
+  if (h.version == kVersion) {
+    h.tag.type = static_cast<std::uint32_t>(get_le(frame, 20, 4));
+    h.tag.ttl_ms = get_le(frame, 24, 8);
+  }
+  return h;
 }
 
-Result<std::string> decode_frame(std::string_view frame, std::size_t max_value_size) {
-  if (frame.size() < kFrameHeaderSize) {
+bool set_frame_ttl(std::string& frame, std::uint64_t ttl_ms) noexcept {
+  if (!looks_like_frame(frame) || static_cast<std::uint8_t>(frame[3]) != kVersion) return false;
+  for (int i = 0; i < 8; ++i) frame[24 + i] = static_cast<char>((ttl_ms >> (8 * i)) & 0xff);
+  return true;
+}
+
+Result<std::string> decode_frame(std::string_view frame, std::size_t max_value_size,
+                                 std::uint32_t expected_type) {
+  if (frame.size() < kV1HeaderSize) {
     return error(ErrorCode::kTruncated, std::to_string(frame.size()) + " bytes, header needs " +
                                             std::to_string(kFrameHeaderSize));
   }
   if (std::memcmp(frame.data(), kMagic, 3) != 0) return error(ErrorCode::kBadMagic, "not LRD");
-  if (static_cast<std::uint8_t>(frame[3]) != kVersion) {
-    return error(ErrorCode::kBadVersion,
-                 "version " + std::to_string(static_cast<std::uint8_t>(frame[3])));
+  const auto version = static_cast<std::uint8_t>(frame[3]);
+  if (version != kVersion && version != kVersion1) {
+    return error(ErrorCode::kBadVersion, "version " + std::to_string(version));
+  }
+  const std::size_t header_bytes = header_size(version);
+  if (frame.size() < header_bytes) {
+    return error(ErrorCode::kTruncated, std::to_string(frame.size()) + " bytes, header needs " +
+                                            std::to_string(header_bytes));
   }
   const auto enc = static_cast<std::uint8_t>(frame[4]);
   if (enc > static_cast<std::uint8_t>(FrameEncoding::kZlib) || frame[5] || frame[6] || frame[7]) {
     return error(ErrorCode::kBadEncoding, "encoding byte " + std::to_string(enc));
   }
+  if (version == kVersion && expected_type != 0) {
+    const auto type = static_cast<std::uint32_t>(get_le(frame, 20, 4));
+    if (type != 0 && type != expected_type) {
+      return error(ErrorCode::kTypeMismatch,
+                   "holds type tag " + hex32(type) + ", read as type tag " + hex32(expected_type));
+    }
+  }
   const std::uint64_t declared = get_le(frame, 8, 8);
   const auto crc = static_cast<std::uint32_t>(get_le(frame, 16, 4));
-  const std::string_view payload = frame.substr(kFrameHeaderSize);
+  const std::string_view payload = frame.substr(header_bytes);
   if (declared > max_value_size) {
     return error(ErrorCode::kTooLarge, "declares " + std::to_string(declared) +
                                            " bytes, above the cap of " +

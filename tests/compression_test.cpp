@@ -94,8 +94,9 @@ TEST_CASE("corrupted, truncated and lying frames are errors", "[compression][dec
   bad[0] = 'X';
   CHECK(decode_error(bad) == ErrorCode::kBadMagic);
   bad = z;
-  bad[3] = 2;
+  bad[3] = 3;
   CHECK(decode_error(bad) == ErrorCode::kBadVersion);
+  CHECK(decode_error(z.substr(0, larder::kFrameHeaderSize - 1)) == ErrorCode::kTruncated);
   bad = z;
   bad[4] = 9;
   CHECK(decode_error(bad) == ErrorCode::kBadEncoding);
@@ -106,7 +107,7 @@ TEST_CASE("corrupted, truncated and lying frames are errors", "[compression][dec
   // zlib payload cut short, flipped, or followed by junk.
   CHECK(decode_error(z.substr(0, z.size() - 10)) == ErrorCode::kTruncated);
   bad = z;
-  for (std::size_t i = 30; i < 60; ++i) bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+  for (std::size_t i = 40; i < 70; ++i) bad[i] = static_cast<char>(bad[i] ^ 0x5a);
   const ErrorCode flipped = decode_error(bad);
   CHECK((flipped == ErrorCode::kCorrupt || flipped == ErrorCode::kChecksumMismatch ||
          flipped == ErrorCode::kLengthMismatch || flipped == ErrorCode::kTruncated));
@@ -117,6 +118,56 @@ TEST_CASE("corrupted, truncated and lying frames are errors", "[compression][dec
   bad = raw;
   bad[100] = static_cast<char>(bad[100] ^ 1);
   CHECK(decode_error(bad) == ErrorCode::kChecksumMismatch);
+}
+
+// The version 1 form of a version 2 frame: the header up to the CRC, then the payload.
+std::string as_version1(const std::string& frame) {
+  std::string v1 = frame.substr(0, 20) + frame.substr(larder::kFrameHeaderSize);
+  v1[3] = 1;
+  return v1;
+}
+
+TEST_CASE("typed frames: a read as another type is a type mismatch, untyped frames read as any",
+          "[compression][decode]") {
+  const std::string value = json_like(3000);
+  for (const std::string& f : {larder::frame_raw(value, {.type = 0x1234, .ttl_ms = 5000}),
+                               larder::frame_zlib(value, 1, {.type = 0x1234, .ttl_ms = 5000})}) {
+    const auto h = larder::read_frame_header(f);
+    REQUIRE(h);
+    CHECK(h->version == 2);
+    CHECK(h->tag.type == 0x1234);
+    CHECK(h->tag.ttl_ms == 5000);
+    CHECK(larder::decode_frame(f, 1 << 20, 0x1234).value() == value);
+    CHECK(larder::decode_frame(f, 1 << 20).value() == value);  // 0: no check
+    const auto wrong = larder::decode_frame(f, 1 << 20, 0x9999);
+    REQUIRE_FALSE(wrong.ok());
+    CHECK(wrong.error().code == ErrorCode::kTypeMismatch);
+    CHECK_THAT(wrong.error().message,
+               Catch::Contains("holds type tag 0x00001234, read as type tag 0x00009999"));
+    std::string stamped = f;
+    REQUIRE(larder::set_frame_ttl(stamped, 42));
+    CHECK(larder::read_frame_header(stamped)->tag.ttl_ms == 42);
+    CHECK(larder::decode_frame(stamped, 1 << 20, 0x1234).value() == value);  // CRC untouched
+  }
+  const std::string untyped = larder::frame_raw(value);
+  CHECK(larder::decode_frame(untyped, 1 << 20, 0x9999).value() == value);
+}
+
+TEST_CASE("version 1 frames (no type tag, no TTL) are still read", "[compression][decode]") {
+  const std::string value = json_like(3000);
+  for (const std::string& f : {as_version1(larder::frame_raw(value, {.type = 7})),
+                               as_version1(larder::frame_zlib(value, 1, {.type = 7}))}) {
+    CHECK(larder::looks_like_frame(f));
+    const auto h = larder::read_frame_header(f);
+    REQUIRE(h);
+    CHECK(h->version == 1);
+    CHECK(h->tag.type == 0);
+    CHECK(larder::decode_frame(f, 1 << 20, 0x9999).value() == value);  // untyped: any type
+    std::string stamped = f;
+    CHECK_FALSE(larder::set_frame_ttl(stamped, 42));  // no TTL field: left alone
+    CHECK(stamped == f);
+  }
+  CHECK(decode_error(as_version1(larder::frame_raw(value)).substr(0, 19)) == ErrorCode::kTruncated);
 }
 
 // Rewrites the declared length of a frame.

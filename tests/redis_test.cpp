@@ -14,6 +14,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,7 +55,19 @@ larder::Options<std::string, std::string> l1(std::shared_ptr<larder::Clock> cloc
   return {.max_entries = 10'000, .clock = std::move(clock), .background_cleanup = 0s};
 }
 
+struct Article {
+  std::uint64_t id = 0;
+  std::string title;
+  std::vector<float> embedding;
+  std::map<std::string, std::string> meta;
+  bool operator==(const Article&) const = default;
+};
+
 }  // namespace
+
+template <>
+struct larder::Fields<Article>
+    : larder::Members<&Article::id, &Article::title, &Article::embedding, &Article::meta> {};
 
 TEST_CASE("RedisBackend passes the Backend contract", "[redis]") {
   RedisBackend b(on(larder_test::shared_redis_port(), unique_prefix("contract")));
@@ -707,4 +720,41 @@ TEST_CASE("Namespaces on Redis: two caches on one backend, a clear() of one spar
   CHECK(users.get("1") == "ada");
   CHECK_FALSE(shared->get("orders:1")->has_value());
   CHECK(users_there.stats().invalidations_received == seen + 1);
+}
+
+TEST_CASE("Codecs on Redis: structs and containers, typed frames, lookup age, erase_if",
+          "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string p = unique_prefix("codec");
+  auto ra = std::make_shared<RedisBackend>(on(port, p));
+  auto rb = std::make_shared<RedisBackend>(on(port, p));
+  larder::Options<std::string, Article> o{.max_entries = 100, .background_cleanup = 0s};
+  TieredCache<std::string, Article> a(o, ra), b(o, rb);
+  REQUIRE(a.wait_for_channel(true, 10s));
+  REQUIRE(b.wait_for_channel(true, 10s));
+
+  const Article art{1, "Engines", std::vector<float>(256, 0.5F), {{"lang", "en"}}};
+  REQUIRE(a.put("a:1", art, {.ttl = 1h}).l2);
+  REQUIRE(a.put("a:2", Article{2, "Looms", {}, {}}, {.ttl = 1h}).l2);
+  const auto r = b.lookup("a:1");  // from Redis: its age from the frame's TTL and PTTL
+  REQUIRE(r.tier == larder::Tier::kL2);
+  CHECK(*r.value == art);
+  CHECK(r.ttl == 1h);
+  CHECK(r.age >= 0s);
+  CHECK(r.age < 1min);
+
+  // The same key read as another type: a miss and a decode error, never a garbage value.
+  larder::Options<std::string, std::string> so{.max_entries = 100, .background_cleanup = 0s};
+  TieredCache<std::string, std::string> as_text(so, std::make_shared<RedisBackend>(on(port, p)));
+  CHECK(as_text.get("a:1") == std::nullopt);
+  CHECK(as_text.stats().decode_errors == 1);
+
+  // erase_if tests the decoded values in Redis and reaches the other cache's L1.
+  REQUIRE(b.get("a:2").has_value());
+  const std::uint64_t before = b.stats().invalidations_received;
+  CHECK(a.erase_if([](const std::string&, const Article& v) { return v.title == "Looms"; }) == 1);
+  REQUIRE(b.wait_for_invalidations(before + 1, 10s));
+  CHECK_FALSE(b.l1().contains("a:2"));
+  CHECK_FALSE(ra->get("a:2")->has_value());
+  CHECK(b.get("a:1") == art);
 }

@@ -239,6 +239,46 @@ TEST_CASE("TieredCache keys and erase_matching cover both tiers and every cache"
   CHECK(b.get("user:2:profile") == "p2");
 }
 
+TEST_CASE("TieredCache erase_if tests values in both tiers and reaches every cache",
+          "[tiered][bulk]") {
+  World w;
+  Tiered a(w.l1(), w.l2), b(w.l1(), w.l2), c(w.l1(), w.l2);
+  a.put("u:1", "10");
+  a.put("u:2", "40");
+  a.put("u:3", "50");
+  a.l1().put("u:4", "70");  // only in a's L1 (as after a failed L2 write)
+  REQUIRE(b.get("u:2") == "40");
+  auto over_30 = [](const std::string&, const std::string& v) { return std::stoi(v) > 30; };
+  CHECK(a.erase_if(over_30) == 2);  // u:2, u:3 from L2 (u:4 was L1's alone)
+  CHECK_FALSE(w.l2->get("u:2")->has_value());
+  CHECK_FALSE(w.l2->get("u:3")->has_value());
+  CHECK_FALSE(a.l1().contains("u:4"));
+  CHECK_FALSE(b.l1().contains("u:2"));  // by message
+  CHECK(a.get("u:1") == "10");
+  CHECK(b.get("u:1") == "10");
+
+  SECTION("a value rewritten after it was tested is not removed") {
+    a.put("u:5", "90");
+    bool rewritten = false;
+    auto rewrite_then_match = [&](const std::string& k, const std::string& v) {
+      if (k == "u:5" && !rewritten) {
+        rewritten = true;
+        c.put("u:5", "91");  // another process's write lands between the test and the erase
+      }
+      return std::stoi(v) > 30;
+    };
+    CHECK(a.erase_if(rewrite_then_match) == 0);
+    CHECK(rewritten);
+    CHECK(b.get("u:5") == "91");  // the later write stays in L2
+  }
+  SECTION("values that do not decode are left alone and counted") {
+    REQUIRE(w.l2->set("junk", "not a frame", 10s).ok());
+    CHECK(a.erase_if([](const std::string&, const std::string&) { return true; }) == 1);
+    CHECK(a.stats().decode_errors == 1);
+    CHECK(w.l2->get("junk")->has_value());
+  }
+}
+
 TEST_CASE("TieredCache namespaces: caches share a backend without sharing keys or clears",
           "[tiered][namespace]") {
   World w;

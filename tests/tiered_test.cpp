@@ -55,12 +55,17 @@ TEST_CASE("TieredCache: an L1 miss reads L2 and keeps it with the remaining TTL"
   CHECK(b.stats().l2_hits == 1);
   const auto r = b.l1().lookup("k");
   REQUIRE(r.hit);
-  CHECK(r.ttl == 6s);  // what L2 had left
+  CHECK(r.ttl - r.age == 6s);  // what L2 had left
+  CHECK(r.age == 4s);          // counted from a's write, not from the fill
+  CHECK(r.ttl == 10s);
 
   SECTION("capped by L1's own default_ttl") {
     TieredCache<std::string, std::string> c(w.l1("", 2s), w.l2);
     CHECK(c.get("k") == "v");
-    CHECK(c.l1().lookup("k").ttl == 2s);
+    const auto cr = c.l1().lookup("k");
+    CHECK(cr.ttl - cr.age == 2s);
+    w.clock->advance(2s);
+    CHECK_FALSE(c.l1().contains("k"));
   }
   SECTION("an L1 hit does not touch L2") {
     const auto ops = w.l2->stats().ops;

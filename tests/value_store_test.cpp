@@ -5,6 +5,7 @@
 #include <larder/compression.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -82,9 +83,23 @@ TEST_CASE("value store: the remote bytes are the frame the slot holds, or a fram
   Store s(with(64), "");
   auto big = s.prepare(doc(4096));
   REQUIRE(big.framed());
-  CHECK(s.remote_bytes(big) == big.frame);  // no second deflate
+  CHECK(s.remote_bytes(big, larder::kNoExpiry) == big.frame);  // no second deflate
   auto small = s.prepare(std::string("abc"));
-  CHECK(s.remote_bytes(small) == larder::frame_raw("abc"));
+  const larder::FrameTag str{larder::type_tag<std::string>(), 0};
+  CHECK(s.remote_bytes(small, larder::kNoExpiry) == larder::frame_raw("abc", str));
+
+  // The remote copy carries the value's type and the TTL it was written with; the slot's frame
+  // is left as it was.
+  for (const auto* p : {&big, &small}) {
+    const auto h = larder::read_frame_header(s.remote_bytes(*p, std::chrono::milliseconds(2500)));
+    REQUIRE(h);
+    CHECK(h->tag.type == larder::type_tag<std::string>());
+    CHECK(h->tag.ttl_ms == 2500);
+  }
+  CHECK(larder::read_frame_header(big.frame)->tag.ttl_ms == 0);
+  CHECK(
+      larder::read_frame_header(s.remote_bytes(small, std::chrono::microseconds(10)))->tag.ttl_ms ==
+      1);  // under a millisecond still says "has a TTL"
 
   // A codec type the cache keeps as an object (encode off) is compressed for the remote tier.
   larder::Options<int, Blob> o;
@@ -92,7 +107,7 @@ TEST_CASE("value store: the remote bytes are the frame the slot holds, or a fram
   larder::detail::ValueStore<int, Blob> blobs(o, "");
   auto b = blobs.prepare(Blob{doc(4096)});
   CHECK(!b.framed());
-  const std::string bytes = blobs.remote_bytes(b);
+  const std::string bytes = blobs.remote_bytes(b, larder::kNoExpiry);
   const auto h = larder::read_frame_header(bytes);
   REQUIRE(h);
   CHECK(h->encoding == larder::FrameEncoding::kZlib);
@@ -110,7 +125,7 @@ TEST_CASE("value store: a compressed remote frame is adopted when the cache woul
   CHECK(adopted.frame == level9);
   auto raw = s.adopt(larder::frame_raw(d), d);  // raw: compressed by this cache's settings
   REQUIRE(raw.framed());
-  CHECK(raw.frame == larder::frame_zlib(d, 1));
+  CHECK(raw.frame == larder::frame_zlib(d, 1, {larder::type_tag<std::string>(), 0}));
   Store off(with(0), "");
   auto object = off.adopt(std::string(level9), d);  // this cache keeps values raw
   REQUIRE(!object.framed());
@@ -128,7 +143,7 @@ TEST_CASE("value store: values over max_value_size are refused naming the limit 
                     Catch::Contains("Options.compression.max_value_size (100 bytes)") &&
                         Catch::Contains("in cache \"docs\""));
   auto small = s.prepare(std::string("x"));
-  CHECK_NOTHROW(s.remote_bytes(small));
+  CHECK_NOTHROW(s.remote_bytes(small, larder::kNoExpiry));
 }
 
 TEST_CASE("frame header: encoding and original size, nullopt for what is not a frame",

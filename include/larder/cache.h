@@ -655,6 +655,9 @@ class Cache {
   struct Prepared {
     Payload payload;
     std::size_t weight;
+    /// How long ago the value was written elsewhere (a fill from a remote tier): the entry's
+    /// write time is set back by this much, so lookup()'s age and TTL count from that write.
+    Duration age{};
   };
   /// Everything a put can refuse, before anything changes: throws InvalidArgument for bad
   /// `opts`, ValueTooLarge for a value over max_bytes or compression.max_value_size.
@@ -676,15 +679,17 @@ class Cache {
   /// prepare_put() of a value read from a remote tier as `frame` (ValueStore::adopt: a
   /// compressed frame is kept as it is when this cache would keep the value compressed).
   Prepared prepare_adopted(const K& key, std::string&& frame, const V& value,
-                           const PutOptions& opts) {
+                           const PutOptions& opts, Duration age = {}) {
     opts.validate();
-    Prepared p{values_.adopt(std::move(frame), value), 0};
+    Prepared p{values_.adopt(std::move(frame), value), 0, age};
     p.weight = values_.weight(key, p.payload);
     check_weight(p.weight);
     return p;
   }
   /// The bytes a remote tier stores for a prepared value (ValueStore::remote_bytes).
-  std::string remote_bytes(const Prepared& p) const { return values_.remote_bytes(p.payload); }
+  std::string remote_bytes(const Prepared& p, Duration ttl) const {
+    return values_.remote_bytes(p.payload, ttl);
+  }
 
   /// A store's condition, checked inside its critical section: a fill stores only if still_valid()
   /// holds there (a TieredCache's L2 read overtaken by a write is not kept, and no reader ever
@@ -717,8 +722,9 @@ class Cache {
     const std::size_t home = shard_index(h);
     ShardT& s = shards_[home];
     detail::LazyNow now(clock_);
-    const detail::EntryMeta meta =
+    detail::EntryMeta meta =
         times_.meta(opts.ttl, static_cast<std::uint32_t>(prepared.weight), now);
+    if (prepared.age.count() > 0) meta.written -= prepared.age.count();  // deadlines stay
     detail::Absence absent;
     constexpr bool kGuarded = !std::is_same_v<Guard, NoGuard>;
     const bool plain = !kGuarded && !only_if_absent && !retire;

@@ -8,17 +8,27 @@
 // for values whose bulk is on the heap (strings, vectors, structs holding them): an entry's slot
 // always reserves sizeof(V), so a large fixed-size struct gains nothing from it.
 //
-// FRAME FORMAT (version 1). Compressed values in memory, and every value a remote tier stores,
+// FRAME FORMAT (version 2). Compressed values in memory, and every value a remote tier stores,
 // are frames. All integers little-endian.
 //
 //   offset  size  field
 //   0       3     magic "LRD"
-//   3       1     version = 1
+//   3       1     version = 2
 //   4       1     encoding: 0 = raw (payload is the value), 1 = zlib (RFC 1950 stream)
 //   5       3     reserved, zero
 //   8       8     original length: the value's size in bytes
 //   16      4     CRC-32 (zlib's crc32) of the original bytes
-//   20      n     payload
+//   20      4     type tag: larder::type_tag<V>() of the value (larder/codec.h); 0 = untyped
+//   24      8     TTL the value was written with, in milliseconds; 0 = none or not known
+//   32      n     payload
+//
+// The type tag makes a read of the wrong type an error: decode_frame() given an expected tag
+// refuses a frame of another (ErrorCode::kTypeMismatch), so a cache reading bytes another
+// program (or an older build, with another shape of struct) wrote for another type sees a miss,
+// never a garbage value. An untyped frame (tag 0), or an expected tag of 0, skips the check. The
+// TTL lets a reader tell an entry's age from its remaining TTL (TieredCache::lookup).
+// Version 1 frames (a 20-byte header: the fields above up to the CRC, then the payload; untyped,
+// no TTL), written by larder before the type tag, are still read; they are no longer written.
 //
 // decode_frame() treats its input as untrusted: it refuses a declared length above the cap before
 // allocating anything, refuses a declared length no zlib stream of that payload size could
@@ -134,43 +144,65 @@ struct BasicCompressionOptions {
 /// Compression settings with a plain bool `encode` (see BasicCompressionOptions).
 using CompressionOptions = BasicCompressionOptions<>;
 
-/// Size of the frame header in bytes.
-inline constexpr std::size_t kFrameHeaderSize = 20;
+/// Size of the header of the frames written (version 2) in bytes.
+inline constexpr std::size_t kFrameHeaderSize = 32;
 
 /// Frame payload encodings.
 enum class FrameEncoding : std::uint8_t { kRaw = 0, kZlib = 1 };
 
+/// The header fields of a frame that describe its value rather than its bytes.
+struct FrameTag {
+  std::uint32_t type = 0;    ///< larder::type_tag<V>() of the value; 0: untyped
+  std::uint64_t ttl_ms = 0;  ///< the TTL it was written with, in ms; 0: none or not known
+};
+
 /// A raw frame of `data` (no compression).
-std::string frame_raw(std::string_view data);
+std::string frame_raw(std::string_view data, FrameTag tag = {});
 
 /// A zlib frame of `data` at `level` (1-9), whatever its size.
-std::string frame_zlib(std::string_view data, int level);
+std::string frame_zlib(std::string_view data, int level, FrameTag tag = {});
 
 /// A zlib frame of `data` if `data` reaches options.min_size and the frame is at least
 /// options.min_saving smaller than `data`; otherwise nullopt (store it raw).
-std::optional<std::string> compress_frame(std::string_view data, const CompressionOptions& options);
+std::optional<std::string> compress_frame(std::string_view data, const CompressionOptions& options,
+                                          FrameTag tag = {});
 
-/// The value inside `frame`, checked as described in the file comment.
-Result<std::string> decode_frame(std::string_view frame, std::size_t max_value_size);
+/// The value inside `frame`, checked as described in the file comment; a typed frame whose tag
+/// is not `expected_type` (when that is not 0) is an ErrorCode::kTypeMismatch error.
+Result<std::string> decode_frame(std::string_view frame, std::size_t max_value_size,
+                                 std::uint32_t expected_type = 0);
 
-/// Whether `bytes` starts like a frame (magic and version); cheap, not a validation.
+/// Whether `bytes` starts like a frame (magic, a version this build reads, room for its header);
+/// cheap, not a validation.
 bool looks_like_frame(std::string_view bytes) noexcept;
 
 /// What a frame's header declares.
 struct FrameHeader {
   FrameEncoding encoding;       ///< how the payload is stored
   std::uint64_t original_size;  ///< the value's size in bytes
+  FrameTag tag{};               ///< type tag and TTL (zero in a version 1 frame)
+  std::uint8_t version = 2;     ///< the frame's format version
 };
 /// The header of `frame` (nullopt if it does not start like a frame, or names an unknown
 /// encoding). Cheap, and not a validation: only decode_frame checks the payload.
 std::optional<FrameHeader> read_frame_header(std::string_view frame) noexcept;
 
-/// The value of type V in `frame`: decode_frame (bounded by `max_value_size`), then V's codec
-/// (std::string: the bytes themselves). Every failure is an Error value.
+/// Sets the TTL field of a version 2 frame in place (the header is not covered by the CRC);
+/// false, changing nothing, for anything else.
+bool set_frame_ttl(std::string& frame, std::uint64_t ttl_ms) noexcept;
+
+/// The value of type V in `frame`: decode_frame (bounded by `max_value_size`, and refusing a
+/// frame tagged with another type than V), then V's codec (std::string: the bytes themselves).
+/// Every failure is an Error value.
 template <detail::FrameDecodable V>
 Result<V> decode_framed(std::string_view frame, std::size_t max_value_size) {
-  Result<std::string> bytes = decode_frame(frame, max_value_size);
-  if (!bytes) return bytes.error();
+  Result<std::string> bytes = decode_frame(frame, max_value_size, type_tag<V>());
+  if (!bytes) {
+    if (bytes.error().code == ErrorCode::kTypeMismatch) {
+      return Error{ErrorCode::kTypeMismatch, bytes.error().message + " (" + type_schema<V>() + ")"};
+    }
+    return bytes.error();
+  }
   if constexpr (std::same_as<V, std::string>) {
     return *std::move(bytes);
   } else {

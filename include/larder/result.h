@@ -35,6 +35,8 @@ enum class ErrorCode {
   kAuth,         ///< authentication or permission refused (wrong password, NOPERM, ...)
   kProtocol,     ///< the server's reply was not what the protocol promises
   kServer,       ///< the server answered with an error (OOM, READONLY, WRONGTYPE, ...)
+  // Decoding again (appended: the values above are stable).
+  kTypeMismatch,  ///< a typed frame holds a value of another type than the one asked for
 };
 
 /// "truncated", "bad magic", ...
@@ -72,6 +74,8 @@ constexpr std::string_view to_string(ErrorCode c) noexcept {
       return "protocol";
     case ErrorCode::kServer:
       return "server";
+    case ErrorCode::kTypeMismatch:
+      return "type mismatch";
   }
   return "unknown";
 }
@@ -83,7 +87,8 @@ struct Error {
 };
 
 /// Number of ErrorCode values (for per-kind counters).
-inline constexpr std::size_t kErrorCodeCount = static_cast<std::size_t>(ErrorCode::kServer) + 1;
+inline constexpr std::size_t kErrorCodeCount =
+    static_cast<std::size_t>(ErrorCode::kTypeMismatch) + 1;
 
 /// A T or an Error.
 template <class T>

@@ -164,6 +164,39 @@ struct EraseResult {
   operator bool() const noexcept { return removed(); }  // NOLINT(google-explicit-constructor)
 };
 
+/// Which tier answered a TieredCache::lookup.
+enum class Tier : std::uint8_t {
+  kNone,  ///< neither: a miss
+  kL1,    ///< the in-process tier
+  kL2,    ///< the remote tier (the value is now in L1 too)
+};
+
+/// "miss", "l1", "l2": e.g. for an X-Cache header ("HIT-L2").
+constexpr std::string_view to_string(Tier t) noexcept {
+  switch (t) {
+    case Tier::kL1:
+      return "l1";
+    case Tier::kL2:
+      return "l2";
+    case Tier::kNone:
+      break;
+  }
+  return "miss";
+}
+
+/// What TieredCache::lookup returns: the value, the tier that had it, and how old it is.
+template <class V>
+struct TieredLookupResult {
+  std::optional<V> value;   ///< the value, if either tier had it
+  Tier tier = Tier::kNone;  ///< which tier answered
+  /// Time since the write that stored it, in any process (zero on a miss): X-Cache-Age.
+  Duration age = Duration{};
+  Duration ttl = Duration{};  ///< the TTL it was written with (kNoExpiry: none known; zero: miss)
+  /// Whether either tier had it.
+  bool hit() const noexcept { return value.has_value(); }
+  explicit operator bool() const noexcept { return hit(); }
+};
+
 template <class K, class V, class Hash = larder::Hash<K>, class Eq = std::equal_to<K>>
 class TieredCache {
   static_assert(Encodable<V>,
@@ -228,12 +261,33 @@ class TieredCache {
   /// (counted; RemoteError in strict mode).
   std::optional<V> get(key_view key) {
     if (std::optional<V> v = get_local(key)) return v;
-    const std::string k = l2_key(K(key));
-    const Epoch epoch = epoch_of(k);
-    std::optional<Filled> f = read_l2(k);
+    std::optional<Filled> f = fill_from_l2(key);
     if (!f) return std::nullopt;
-    keep_in_l1(key, std::move(f->frame), f->value, std::min(f->ttl, l1_ttl_), not_overtaken(epoch));
     return std::move(f->value);
+  }
+
+  /// get() plus which tier answered and how old the value is: the data behind X-Cache (an L1
+  /// hit, an L2 hit, a miss) and X-Cache-Age. The age counts from the write that stored the
+  /// value, in whichever process made it: for an L2 hit, the TTL its frame was written with minus
+  /// what L2 has left (no other machine's clock is read), and an L1 entry filled from L2 keeps
+  /// that write time (while the channel is up). An L2 entry without a TTL, or written before
+  /// frames carried one, reads age 0 with ttl kNoExpiry.
+  TieredLookupResult<V> lookup(key_view key) {
+    TieredLookupResult<V> out;
+    if (LookupResult<V> local = lookup_local(key); local.hit) {
+      out.value = std::move(local.value);
+      out.tier = Tier::kL1;
+      out.age = local.age;
+      out.ttl = local.ttl;
+      return out;
+    }
+    std::optional<Filled> f = fill_from_l2(key);
+    if (!f) return out;
+    out.value = std::move(f->value);
+    out.tier = Tier::kL2;
+    out.age = f->age;
+    out.ttl = f->written_ttl;
+    return out;
   }
 
   /// L1 only (the degraded-channel age rule applies); counts an L1 hit or miss.
@@ -297,7 +351,7 @@ class TieredCache {
       Miss& m = misses[j];
       out[m.index] = filled[j]->value;
       keep_in_l1(key_view(m.key), std::move(filled[j]->frame), filled[j]->value,
-                 std::min(filled[j]->ttl, l1_ttl_), not_overtaken(m.epoch));
+                 std::min(filled[j]->ttl, l1_ttl_), filled[j]->age, not_overtaken(m.epoch));
     }
     return out;
   }
@@ -463,6 +517,57 @@ class TieredCache {
     return *r;
   }
 
+  /// Removes every entry for which pred(const K&, const V&) returns true from both tiers, and
+  /// tells the other caches on the backend to drop those keys; returns how many L2 removed
+  /// (plus L1's count of its own matches when L2 fails: counted, RemoteError in strict mode).
+  /// L2 is scanned (Backend::keys of this namespace: SCAN on Redis, O(keys in the database)),
+  /// its values read 500 at a time (one get_many each) and decoded, and each match removed with
+  /// Backend::erase_if_equal: a value written after it was tested is never removed. Values that
+  /// do not decode are left alone (counted in decode_errors). Then this L1 drops its own matches
+  /// (entries only it holds). pred sees L2's values outside any lock and L1's under a shard lock:
+  /// it must not call this cache. Cost: the scan, one round trip per 500 keys, and one per match.
+  template <detail::EntryPredicate<K, V> Pred>
+  std::size_t erase_if(Pred pred) {
+    Result<std::vector<std::string>> listed = backend_->keys(glob_escape(ns_) + "*");
+    bool l2_ok = remote(listed);
+    std::size_t removed = 0;
+    std::vector<std::string> gone;
+    for (std::size_t i = 0; l2_ok && i < listed->size(); i += kReadBatch) {
+      const std::size_t end = std::min(listed->size(), i + kReadBatch);
+      const std::vector<std::string_view> batch(listed->begin() + static_cast<std::ptrdiff_t>(i),
+                                                listed->begin() + static_cast<std::ptrdiff_t>(end));
+      Result<std::vector<std::optional<BackendEntry>>> read = backend_->get_many(batch);
+      if (!(l2_ok = remote(read))) break;
+      for (std::size_t j = 0; j < batch.size() && j < read->size(); ++j) {
+        const std::optional<BackendEntry>& e = (*read)[j];
+        std::optional<K> key = e ? from_l2_key(batch[j]) : std::nullopt;
+        if (!key) continue;
+        Result<V> v = decode_framed<V>(e->value, l1_.values_.compression().max_value_size);
+        if (!v) {
+          decode_errors_.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        if (!static_cast<bool>(pred(std::as_const(*key), std::as_const(*v)))) continue;
+        l1_.invalidate_loads(*key);  // L2, then L1, as erase() does
+        const Result<bool> erased = backend_->erase_if_equal(batch[j], e->value);
+        if (!(l2_ok = remote(erased))) break;
+        bump(batch[j]);
+        l1_.erase(*key);
+        if (*erased) {
+          ++removed;
+          gone.emplace_back(batch[j]);
+        }
+      }
+    }
+    const std::size_t local = l1_.erase_if(pred);
+    for (std::size_t i = 0; i < gone.size(); i += kKeysPerMessage) {
+      const std::size_t end = std::min(gone.size(), i + kKeysPerMessage);
+      announce_keys(std::vector<std::string_view>(gone.begin() + static_cast<std::ptrdiff_t>(i),
+                                                  gone.begin() + static_cast<std::ptrdiff_t>(end)));
+    }
+    return l2_ok ? removed : removed + local;
+  }
+
   /// The keys matching `glob` in either tier: L2's (SCAN MATCH, O(keys in the database) on
   /// Redis) and this L1's (entries only L1 holds: an L2 write that failed), each once, in no
   /// particular order. An L2 failure lists L1's alone (counted; RemoteError in strict mode).
@@ -572,8 +677,10 @@ class TieredCache {
  private:
   struct Filled {
     V value;
-    Duration ttl;
+    Duration ttl;       // what L2 has left
     std::string frame;  // as L2 stored it (L1 may keep it as it is: ValueStore::adopt)
+    Duration age{};     // since its write (the frame's TTL minus what is left; 0: not known)
+    Duration written_ttl = kNoExpiry;  // the TTL it was written with (kNoExpiry: none known)
   };
 
   static Options<K, V> without_registry(Options<K, V> o) {
@@ -630,6 +737,13 @@ class TieredCache {
     return Duration{now_ns() - down_since_.load(std::memory_order_acquire)} < limit;
   }
 
+  /// How far back an L1 fill's write time is set (Cache::Prepared::age): the L2 entry's age
+  /// while the channel is up; none while it is down, where an L1 entry's own age is how long
+  /// ago this process last read it from L2 (the unsubscribed_ttl rule).
+  Duration l1_age(Duration age) const {
+    return channel_up_.load(std::memory_order_acquire) ? age : Duration{};
+  }
+
   /// TTL of an L1 store of something with TTL `ttl` (capped while degraded).
   Duration l1_put_ttl(Duration ttl) const {
     if (!channel_up_.load(std::memory_order_acquire)) {
@@ -645,6 +759,18 @@ class TieredCache {
     l2_errors_.fetch_add(1, std::memory_order_relaxed);
     if (options_.strict) throw RemoteError(r.error());
     return false;
+  }
+
+  /// get()'s L1 miss: the L2 entry of `key` (counted), kept in L1 unless a write overtook it.
+  std::optional<Filled> fill_from_l2(key_view key) {
+    const std::string k = l2_key(K(key));
+    const Epoch epoch = epoch_of(k);
+    std::optional<Filled> f = read_l2(k);
+    if (!f) return std::nullopt;
+    std::string frame = std::move(f->frame);
+    keep_in_l1(key, std::move(frame), f->value, std::min(f->ttl, l1_ttl_), f->age,
+               not_overtaken(epoch));
+    return f;
   }
 
   /// The value of L2 key `k` and its remaining TTL, counted as an L2 hit or miss. nullopt:
@@ -701,18 +827,19 @@ class TieredCache {
     };
   }
 
-  /// Keeps a value read from L2 as `frame` in L1 with `ttl` (capped while degraded) if `guard()`
-  /// holds in L1's critical section; L1 keeps the frame itself when it would keep the value
-  /// compressed (no inflate-then-deflate). A value L1 cannot hold (heavier than its max_bytes,
-  /// over its max_value_size) is returned to the reader all the same, counted in
-  /// Stats::uncacheable: reads do not throw.
+  /// Keeps a value read from L2 as `frame` in L1 with `ttl` (capped while degraded), written
+  /// `age` ago, if `guard()` holds in L1's critical section; L1 keeps the frame itself when it
+  /// would keep the value compressed (no inflate-then-deflate). A value L1 cannot hold (heavier
+  /// than its max_bytes, over its max_value_size) is returned to the reader all the same,
+  /// counted in Stats::uncacheable: reads do not throw.
   template <class Guard>
-  void keep_in_l1(key_view key, std::string&& frame, const V& value, Duration ttl, Guard guard) {
+  void keep_in_l1(key_view key, std::string&& frame, const V& value, Duration ttl, Duration age,
+                  Guard guard) {
     K k(key);
     PutOptions o{.ttl = l1_put_ttl(ttl)};
     std::optional<typename L1::Prepared> p;
     try {
-      p.emplace(l1_.prepare_adopted(k, std::move(frame), value, o));
+      p.emplace(l1_.prepare_adopted(k, std::move(frame), value, o, l1_age(age)));
     } catch (const ValueTooLarge&) {
       l1_.count_uncacheable();
       return;
@@ -735,7 +862,7 @@ class TieredCache {
     const Duration ttl = opts.ttl.value_or(l1_ttl_);
     opts.ttl = l1_put_ttl(ttl);
     typename L1::Prepared p = l1_.prepare_put(key, std::move(value), opts);
-    std::string bytes = l1_.remote_bytes(p);
+    std::string bytes = l1_.remote_bytes(p, ttl);
     return {l2_key(key), ttl, std::move(p), std::move(bytes)};
   }
 
@@ -834,7 +961,13 @@ class TieredCache {
       return std::nullopt;
     }
     if (count) l2_hits_.fetch_add(1, std::memory_order_relaxed);
-    return Filled{*std::move(v), e->ttl, std::move(e->value)};
+    Filled f{*std::move(v), e->ttl, std::move(e->value)};
+    const std::optional<FrameHeader> h = read_frame_header(f.frame);
+    if (h && h->tag.ttl_ms > 0) {
+      f.written_ttl = std::chrono::milliseconds(h->tag.ttl_ms);
+      if (f.ttl != kNoExpiry && f.ttl < f.written_ttl) f.age = f.written_ttl - f.ttl;
+    }
+    return f;
   }
   /// contains / peek: L1 (age rule), else L2, no side effects; nullopt: absent. The inner
   /// optional holds the value when `want_value` (else it is empty: presence is all).
@@ -854,6 +987,8 @@ class TieredCache {
   }
 
   static constexpr std::size_t kKeysPerMessage = 4096;
+  /// Keys read per Backend::get_many when erase_if scans L2.
+  static constexpr std::size_t kReadBatch = 500;
   /// One invalidation message for several keys: op 'm', each key as "<length>:<key>".
   void announce_keys(const std::vector<std::string_view>& keys) {
     if (keys.size() == 1) return announce('k', keys[0]);
@@ -1053,6 +1188,7 @@ class TieredCache {
         bool absent = false;
         if (std::optional<Filled> filled = read_l2(k, &absent)) {
           l2_ttl = filled->ttl;
+          ready.age = l1_age(filled->age);
           ready.frame = std::move(filled->frame);
           return std::move(filled->value);
         }
@@ -1078,11 +1214,12 @@ class TieredCache {
   struct Ready {
     std::optional<std::string> frame;
     std::optional<typename L1::Payload> payload;
+    Duration age{};  // of the L2 entry `frame` came from (Cache::Prepared::age)
     /// The `make` of Cache::lead_flight.
     auto maker() {
       return [this](L1& c, const K& k, const V& v, const PutOptions& o) {
         if (payload) return c.prepare_payload(k, std::move(*payload), o);
-        if (frame) return c.prepare_adopted(k, std::move(*frame), v, o);
+        if (frame) return c.prepare_adopted(k, std::move(*frame), v, o, age);
         return c.prepare_put(k, V(v), o);
       };
     }
@@ -1113,16 +1250,16 @@ class TieredCache {
     V v = load();
     std::optional<PutOptions> o = options_for(std::as_const(v));
     if (!o || l1_.superseded(key, &f)) return v;
+    const Duration ttl = o->ttl.value_or(l1_ttl_);
     std::optional<std::string> bytes;
     try {
       ready.payload.emplace(l1_.values_.prepare(V(v)));
-      bytes.emplace(l1_.values_.remote_bytes(*ready.payload));
+      bytes.emplace(l1_.values_.remote_bytes(*ready.payload, ttl));
     } catch (const ValueTooLarge&) {
       ready.payload.reset();
       return v;  // too big for either tier (L1's store of it counts it uncacheable)
     }
     const std::string k = l2_key(K(key));
-    const Duration ttl = o->ttl.value_or(l1_ttl_);
     Result<bool> stored = true;
     if (lost) {
       stored = l2_set_if_absent(k, *bytes, ttl, o->tags);
@@ -1162,7 +1299,7 @@ class TieredCache {
       PutOptions o = opts;
       o.ttl = l1_put_ttl(std::min({ttl, filled[j]->ttl, l1_ttl_}));
       auto adopt = [&](L1& c, const K& k, const V& v, const PutOptions& po) {
-        return c.prepare_adopted(k, std::move(filled[j]->frame), v, po);
+        return c.prepare_adopted(k, std::move(filled[j]->frame), v, po, l1_age(filled[j]->age));
       };
       l1_.complete_led(b, b.led[j], filled[j]->value, std::move(o), not_overtaken(misses[j].epoch),
                        adopt);
@@ -1187,7 +1324,7 @@ class TieredCache {
       if (l1_.superseded(key_view(l.key), l.flight.get())) continue;
       try {
         x.payload.emplace(l1_.values_.prepare(V(x.value)));
-        x.bytes = l1_.values_.remote_bytes(*x.payload);
+        x.bytes = l1_.values_.remote_bytes(*x.payload, ttl);
       } catch (const ValueTooLarge&) {
         x.payload.reset();  // too big for either tier (L1 counts it uncacheable)
         continue;

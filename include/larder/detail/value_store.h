@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -97,26 +98,42 @@ class ValueStore {
     return weigher_ ? weigher_(key, *p.value) : default_weight(key, *p.value);
   }
 
-  /// The frame a remote tier stores for a value prepared as `p` (see the file comment). Throws
-  /// ValueTooLarge when the value's bytes exceed compression.max_value_size.
-  std::string remote_bytes(const PayloadT& p) const {  // (V has a Codec: used by TieredCache)
+  /// The frame a remote tier stores for a value prepared as `p` and written with `ttl` (kept in
+  /// the frame, see larder/compression.h; see also the file comment). Throws ValueTooLarge when
+  /// the value's bytes exceed compression.max_value_size.
+  std::string remote_bytes(const PayloadT& p, Duration ttl) const {  // (V has a Codec)
+    std::string frame = remote_frame(p);
+    set_frame_ttl(frame, ttl_ms(ttl));
+    return frame;
+  }
+
+  /// `ttl` as a frame keeps it: whole milliseconds, at least 1; 0 for none.
+  static std::uint64_t ttl_ms(Duration ttl) noexcept {
+    if (ttl == kNoExpiry || ttl.count() <= 0) return 0;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+    return ms > 0 ? static_cast<std::uint64_t>(ms) : 1;
+  }
+
+ private:
+  std::string remote_frame(const PayloadT& p) const {
     if constexpr (kFrames) {
       if (p.framed()) return p.frame;
     }
     if constexpr (kByteLike<V>) {
       const std::string_view bytes = bytes_of(*p.value);
       check_size(bytes.size());
-      return frame_raw(bytes);  // prepare() kept it raw: too small, or deflating saved too little
+      return frame_raw(bytes, tag());  // prepare() kept it raw: too small, or saved too little
     } else {
       const std::string bytes = encode(*p.value);
       check_size(bytes.size());
       if (!kFrames || !compression_.encode) {  // L1 keeps the object: compress for the remote tier
-        if (std::optional<std::string> f = compress_frame(bytes, compression_)) return *f;
+        if (std::optional<std::string> f = compress_frame(bytes, compression_, tag())) return *f;
       }
-      return frame_raw(bytes);
+      return frame_raw(bytes, tag());
     }
   }
 
+ public:
   /// The payload for `value`, read from a remote tier as `frame` (which decoded to it): the frame
   /// itself when it is compressed and prepare() would have kept this value compressed, else
   /// prepare(V(value)).
@@ -157,6 +174,8 @@ class ValueStore {
   static std::string_view bytes_of(const V& value) noexcept {  // (kByteLike<V> only)
     return {reinterpret_cast<const char*>(value.data()), value.size() * sizeof(*value.data())};
   }
+  /// The tag of this store's frames: V's type, no TTL (TieredCache stamps the TTL on L2's copy).
+  static FrameTag tag() { return {type_tag<V>(), 0}; }
   /// Whether prepare() compresses values of this type that reach min_size.
   bool would_compress() const noexcept {
     if (compression_.min_size == 0) return false;
@@ -176,7 +195,7 @@ class ValueStore {
   bool try_compress(std::string_view bytes, PayloadT& p) {
     check_size(bytes.size());
     if (compression_.min_size == 0 || bytes.size() < compression_.min_size) return false;
-    std::optional<std::string> frame = compress_frame(bytes, compression_);
+    std::optional<std::string> frame = compress_frame(bytes, compression_, tag());
     if (!frame) {
       counters_.skipped.fetch_add(1, std::memory_order_relaxed);
       return false;
