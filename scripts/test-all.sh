@@ -7,8 +7,9 @@
 #      downstream consumers (find_package with and without COMPONENTS redis, pkg-config) against
 #      each installed prefix (tests/consumer/run.sh);
 #   4. the workflow presets: dev (ASan+UBSan), tsan, the clang -Wthread-safety build, 60 s of
-#      libFuzzer on the frame decoder and the codecs (fuzz), and release (examples, consumer tests, benchmark
-#      smoke runs).
+#      libFuzzer each on the frame decoder and the codecs (fuzz), and release (examples, consumer
+#      tests, benchmark smoke runs).
+# Each stage's heading says how long the run has taken so far.
 # The run stops at the first failure and keeps its directory for a look; a passing run removes it.
 # Run scripts/setup.sh first (the README's command does). Files you add must be `git add`ed first.
 set -euo pipefail
@@ -38,7 +39,7 @@ cd "$clone"
 echo "== Quick start: ./scripts/setup.sh && cmake --workflow --preset quickstart"
 ./scripts/setup.sh && cmake --workflow --preset quickstart
 
-echo "== install: ./scripts/install.sh --prefix $work/prefix (Redis component present)"
+echo "== install: ./scripts/install.sh --prefix $work/prefix (Redis component present; at ${SECONDS}s)"
 ./scripts/install.sh --with-redis --prefix "$work/prefix"
 test -f "$work/prefix/include/larder/redis_backend.h"
 tests/consumer/run.sh "$work/prefix" "$work/consumer" redis
@@ -50,6 +51,6 @@ test ! -e "$work/prefix-core/lib/liblarder_redis.a"
 tests/consumer/run.sh "$work/prefix-core" "$work/consumer-core" no-redis
 
 for preset in dev tsan thread-safety fuzz release; do
-  echo "== cmake --workflow --preset $preset"
+  echo "== cmake --workflow --preset $preset (at ${SECONDS}s)"
   cmake --workflow --preset "$preset" --fresh
 done

@@ -12,6 +12,10 @@
 // READS. get(): an L1 hit returns at once. On an L1 miss the L2 entry is read, decoded (Codec +
 // the frame of larder/compression.h) and put into L1 with the L2 entry's remaining TTL, capped by
 // L1's default_ttl; when L1 would keep the value compressed, it keeps the L2 frame as it is.
+// lookup() adds which tier answered and the value's age since its write (in any process): the
+// frame carries the TTL the value was written with, so the age is that minus what L2 has left,
+// and an L1 copy filled from L2 keeps the write's time. Frames also carry the value type's tag
+// (larder/codec.h): bytes written for another type read as a miss and a decode error.
 // get_or_load() and larder::cached() add single-flight across both tiers: concurrent misses of one
 // key in this process make one L2 read and at most one loader call. Reads do not throw for what L1
 // cannot hold: a value heavier than L1's max_bytes (or over its max_value_size) is returned without
@@ -22,7 +26,8 @@
 // pass, one L2 read for the misses nobody in this process is loading, ONE bulk_loader call for
 // what L2 lacks, and one L2 pipeline (set_many_if_absent) for its results. contains() and peek()
 // read L1, else L2, and change nothing; put_if_absent() is decided by L2's SET NX, atomic across
-// every process on the backend.
+// every process on the backend. erase_if() scans L2 and tests the decoded values, removing each
+// match only if it is unchanged (Backend::erase_if_equal).
 //
 // TAGS. A put's PutOptions::tags reach L2 with the write (Backend::set_many_tagged: on Redis a
 // sorted set per tag, in the same round trip), so invalidate_tag() removes the tag's entries from
