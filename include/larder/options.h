@@ -25,6 +25,7 @@
 #include "larder/compression.h"
 #include "larder/detail/format.h"
 #include "larder/errors.h"
+#include "larder/weigh.h"
 
 namespace larder {
 
@@ -93,33 +94,6 @@ struct PutOptions {
   }
 };
 
-namespace detail {
-/// Types whose dynamic (heap) size the default weigher counts: strings and contiguous
-/// containers (size() and data()). Entries whose key and value are neither all weigh the same.
-template <class T>
-concept DynamicSized = requires(const T& t) {
-  t.size();
-  t.data();
-};
-}  // namespace detail
-
-/// Dynamic (heap) size counted by the default weigher: size() * sizeof(element) for strings and
-/// contiguous containers, 0 for everything else.
-template <class T>
-std::size_t dynamic_size(const T& value) noexcept {
-  if constexpr (detail::DynamicSized<T>) {
-    return value.size() * sizeof(*value.data());
-  } else {
-    return 0;
-  }
-}
-
-/// The default weigher: sizeof(K) + sizeof(V) plus the dynamic size of strings/vectors.
-template <class K, class V>
-std::size_t default_weight(const K& key, const V& value) noexcept {
-  return sizeof(K) + sizeof(V) + dynamic_size(key) + dynamic_size(value);
-}
-
 /// Cache-wide settings. Every field says its default.
 template <class K, class V>
 struct Options {
@@ -134,8 +108,11 @@ struct Options {
   /// "unbounded", say) are refused: use 0.
   std::size_t max_bytes = 0;
   /// Weight of an entry in bytes, for max_bytes and bytes(). Called once per put, outside locks.
-  /// Default (empty): larder::default_weight: sizeof(K) + sizeof(V) + dynamic size of
-  /// strings/vectors.
+  /// Default (empty): larder::default_weight: sizeof(K) + sizeof(V) + what the key and value
+  /// own on the heap (larder/weigh.h: strings and containers with what their elements own,
+  /// structs listed in larder::Fields member by member, and types with a larder::Weigh
+  /// specialization; any other struct counts sizeof only). Opt in to weighing by the encoded
+  /// size with larder::codec_weigher<K, V>(). A value kept compressed always weighs its frame.
   std::function<std::size_t(const K&, const V&)> weigher{};
   /// TTL of a put without PutOptions::ttl. Default zero: never expires (kNoExpiry also means that).
   Duration default_ttl = Duration::zero();
