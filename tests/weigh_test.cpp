@@ -74,3 +74,12 @@ TEST_CASE("max_bytes and bytes() see what a struct owns", "[weigh][cache]") {
   CHECK(users.size() == 3);  // ~5,100 bytes each: three fit, not all ten
   CHECK(users.stats().evictions == 7);
 }
+
+TEST_CASE("max_bytes sees the strings inside a vector value", "[weigh][cache]") {
+  // Regression: a std::vector<std::string> weighed sizeof(std::string) per element, whatever the
+  // strings held, so ten 5,000-character values all fit in 20,000 bytes.
+  larder::Cache<std::string, std::vector<std::string>> c({.max_bytes = 20'000});
+  for (int i = 0; i < 10; ++i) c.put("k" + std::to_string(i), {std::string(5000, 'x')});
+  CHECK(c.size() == 3);
+  CHECK(c.bytes() <= 20'000);
+}
