@@ -183,6 +183,18 @@ concept NotMemoizable = !Memoizable<F>;
 template <class F>
 using memo_result_t = std::decay_t<typename FnTraits<Fn<F>>::result>;
 
+/// Whether KeyFn takes the arguments of the list `Args` and returns something convertible to K.
+template <class KeyFn, class K, class Args>
+inline constexpr bool kKeyFnFits = false;
+template <class KeyFn, class K, class... A>
+inline constexpr bool kKeyFnFits<KeyFn, K, TypeList<A...>> = std::is_invocable_r_v<K, KeyFn&, A...>;
+/// A key function for memoizing F in CacheT: callable with F's arguments, returning its key.
+template <class KeyFn, class CacheT, class F>
+concept KeyFnFor = kKeyFnFits<KeyFn, typename CacheT::key_type, typename FnTraits<Fn<F>>::args>;
+/// Not one (cached() then explains why).
+template <class KeyFn, class CacheT, class F>
+concept NotKeyFnFor = !KeyFnFor<KeyFn, CacheT, F>;
+
 template <class T>
 struct IsOptional : std::false_type {};
 template <class T>
@@ -579,7 +591,7 @@ void cached(F, const MemoizeOptions<int>& = {}) {
 /// `cache` may be a larder::Cache or a larder::TieredCache (larder/tiered.h). With a TieredCache,
 /// an L1 hit returns at once; on a miss one caller per key reads L2 and, if L2 has nothing (or
 /// fails), calls fn and writes the result through to both tiers.
-template <detail::LoadingCache CacheT, detail::Memoizable F, class KeyFn>
+template <detail::LoadingCache CacheT, detail::Memoizable F, detail::KeyFnFor<CacheT, F> KeyFn>
 auto cached(CacheT& cache, F fn, KeyFn key_fn,
             MemoizeOptions<typename CacheT::mapped_type> opts = {}) {
   using K = typename CacheT::key_type;
@@ -594,6 +606,15 @@ auto cached(CacheT& cache, F fn, KeyFn key_fn,
         std::function<K(A...)>(std::move(key_fn)), std::move(opts));
     return Memoized<CacheT, A...>(std::move(state));
   }(typename traits::args{});
+}
+
+/// (Reached only when key_fn does not fit fn and the cache: explains why.)
+template <detail::LoadingCache CacheT, detail::Memoizable F, detail::NotKeyFnFor<CacheT, F> KeyFn>
+void cached(CacheT&, F, KeyFn, const MemoizeOptions<typename CacheT::mapped_type>& = {}) {
+  static_assert(detail::kAlwaysFalse<KeyFn>,
+                "larder::cached(cache, fn, key_fn): key_fn must take fn's arguments and return "
+                "the cache's key type, e.g. for fn(int id) and a Cache<std::string, V>: "
+                "[](int id) { return \"user:\" + std::to_string(id); }");
 }
 
 }  // namespace larder

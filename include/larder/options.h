@@ -66,11 +66,35 @@ constexpr std::string_view to_string(RemovalCause c) noexcept {
   return "unknown";
 }
 
+namespace detail {
+template <class>
+inline constexpr bool kNotADuration = false;
+/// A number that is not a duration (what `.ttl = 30` passes).
+template <class N>
+concept PlainNumber = std::is_arithmetic_v<N>;
+}  // namespace detail
+
+/// The type of PutOptions::ttl: a std::optional<Duration> in every way, except that a plain
+/// number (`{.ttl = 30}`: seconds? milliseconds?) fails to compile with a sentence saying to
+/// write a duration instead of "cannot convert brace-enclosed initializer list".
+class OptionalTtl : public std::optional<Duration> {
+ public:
+  using std::optional<Duration>::optional;
+  OptionalTtl() = default;
+  template <detail::PlainNumber N>
+  OptionalTtl(N) {  // NOLINT(google-explicit-constructor): only to say why not
+    static_assert(detail::kNotADuration<N>,
+                  "larder: a TTL is a duration, not a plain number: write {.ttl = 30s} (with "
+                  "using namespace std::chrono_literals) or {.ttl = std::chrono::seconds(30)}");
+  }
+};
+
 /// Per-put settings.
 struct PutOptions {
   /// Time to live of this entry. Unset (default): Options::default_ttl. larder::kNoExpiry: never
-  /// expires. Must be positive otherwise: zero or negative throws larder::InvalidArgument.
-  std::optional<Duration> ttl{};
+  /// expires. Must be positive otherwise: zero or negative throws larder::InvalidArgument. A
+  /// plain number does not compile (seconds or milliseconds?): write 30s.
+  OptionalTtl ttl{};
   /// Tags for invalidate_tag(), e.g. {"user:1"}. Default: none. A put replaces the entry's tags.
   std::vector<std::string> tags{};
 
