@@ -33,6 +33,7 @@ everything=(
   nlohmann-json3-dev                     # larder/json_codec.h: its tests, examples/json.cpp
   libbenchmark-dev libtbb-dev libcuckoo-dev  # bench/ and its peers
   libcpp-httplib-dev curl prometheus     # examples/http_service, its e2e test, promtool
+  jq                                     # its Prometheus test reads the API and the dashboard
   git                                    # scripts/test-all.sh copies the tracked tree
 )
 

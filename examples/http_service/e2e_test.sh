@@ -44,14 +44,14 @@ get "/expensive?n=10"
 code=$(curl -sS --max-time 30 -o "$tmp/body" -w '%{http_code}' -d '' "$base/cache/invalidate?name=nope")
 [[ $code == 404 ]] || fail "invalidating an unknown cache should be 404, got $code"
 code=$(curl -sS --max-time 30 -o "$tmp/body" -w '%{http_code}' -d '' "$base/cache/invalidate")
-[[ $code == 200 ]] && grep -q '"invalidated":4' "$tmp/body" || fail "invalidate all: $(cat "$tmp/body")"
+[[ $code == 200 ]] && grep -q '"invalidated":5' "$tmp/body" || fail "invalidate all: $(cat "$tmp/body")"
 echo "invalidate by name / unknown / all: ok"
 
 get "/cache/stats"
-for name in task_status worker_status health expensive; do
+for name in task_status worker_status health expensive sessions; do
   grep -q "\"name\":\"$name\"" "$tmp/body" || fail "stats lack $name"
 done
-grep -q '"summary":{"caches":4,' "$tmp/body" || fail "stats summary: $(cat "$tmp/body")"
+grep -q '"summary":{"caches":5,' "$tmp/body" || fail "stats summary: $(cat "$tmp/body")"
 get "/metrics"
 grep -q 'cache_gets_total{cache="expensive",result="hit"} 1' "$tmp/body" || fail "metrics lack hits"
 grep -q 'cache_load_total{cache="expensive",result="success"} 3' "$tmp/body" || fail "metrics lack loads"
@@ -63,4 +63,18 @@ grep -q '"status":"ok","backend":{"kind":"memory","version":"","keys":1,' "$tmp/
   fail "health: $(cat "$tmp/body")"
 grep -q '"ping_us":[0-9]' "$tmp/body" || fail "health lacks the ping: $(cat "$tmp/body")"
 echo "health: ok"
+
+get "/session?id=s1"
+[[ $(header X-Cache < "$tmp/headers") == MISS ]] || fail "a new session should MISS"
+get "/session?id=s1"
+[[ $(header X-Cache < "$tmp/headers") == HIT-L1 ]] || fail "the second read should HIT-L1"
+grep -q '"session":"s1"' "$tmp/body" || fail "session body: $(cat "$tmp/body")"
+code=$(curl -sS --max-time 30 -o "$tmp/body" -w '%{http_code}' -d '' "$base/cache/invalidate?name=sessions")
+[[ $code == 200 ]] || fail "invalidate sessions: HTTP $code"
+get "/session?id=s1"
+[[ $(header X-Cache < "$tmp/headers") == MISS ]] || fail "after invalidate (both tiers) it should MISS"
+get "/metrics"
+grep -q 'larder_remote_gets_total{cache="sessions",result="miss"}' "$tmp/body" ||
+  fail "metrics lack the tiered cache's L2 gets"
+echo "session tiers (MISS, HIT-L1, invalidated): ok"
 echo "e2e: all checks passed"

@@ -4,10 +4,14 @@
 //   GET  /cache/stats                      JSON snapshot of every named cache
 //   GET  /metrics                          Prometheus text
 //   POST /cache/invalidate[?name=NAME]     clear one cache by name, or all of them
+//   GET  /session?id=ID                    a session through a TieredCache (L1 + the remote
+//                                          tier); X-Cache: HIT-L1|HIT-L2|MISS, X-Cache-Age: s
 //   GET  /health                           JSON: the remote tier's server (keys, memory,
 //                                          clients, uptime) and its ping
 // plus named caches with their own TTL and size (task status 2 s/500, worker status 5 s/100,
-// health 10 s/50) and a maintenance thread running the expiry cleanup every 60 s.
+// health 10 s/50, sessions 30 min/1,000 in two tiers) and a maintenance thread running the
+// expiry cleanup every 60 s. examples/http_service/grafana-dashboard.json charts its /metrics
+// (prometheus_test.sh has a real Prometheus scrape it and checks every query's metric).
 //
 // Usage: http_service [PORT]   (PORT 0 or absent: any free port). Prints
 // "listening on 127.0.0.1:PORT" once ready. Stop it with SIGTERM/SIGINT.
@@ -18,6 +22,7 @@
 #include <larder/memoize.h>
 #include <larder/memory_backend.h>
 #include <larder/registry.h>
+#include <larder/tiered.h>
 
 #include <chrono>
 #include <csignal>
@@ -68,6 +73,11 @@ int main(int argc, char** argv) {
   auto backend = std::make_shared<larder::MemoryBackend>();
   if (!backend->set("service:started", "1", larder::kNoExpiry)) return 1;
 
+  // Sessions in two tiers: this process's L1 in front of the shared remote tier.
+  larder::TieredCache<std::string, std::string> sessions(
+      {.name = "sessions", .max_entries = 1000, .default_ttl = 30min}, backend,
+      {.registry = &registry, .key_namespace = "sessions"});
+
   larder::Maintenance maintenance({.log = [](std::string_view job, std::string_view error) {
     std::cerr << "maintenance job " << job << " failed: " << error << "\n";
   }});
@@ -90,6 +100,20 @@ int main(int argc, char** argv) {
     res.set_header("X-Cache-Age",
                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(r.age).count()));
     res.set_content(std::to_string(r.value) + "\n", "text/plain");
+  });
+  server.Get("/session", [&](const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.get_param_value("id");
+    larder::TieredLookupResult<std::string> r = sessions.lookup(id);
+    if (!r.hit()) {
+      r.value = "{\"session\":\"" + id + "\"}";  // a new session (a database read, in life)
+      sessions.put(id, *r.value);
+    }
+    res.set_header("X-Cache", r.tier == larder::Tier::kL1   ? "HIT-L1"
+                              : r.tier == larder::Tier::kL2 ? "HIT-L2"
+                                                            : "MISS");
+    res.set_header("X-Cache-Age",
+                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(r.age).count()));
+    res.set_content(*r.value + "\n", "application/json");
   });
   server.Get("/cache/stats", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(larder::to_json(registry), "application/json");
