@@ -565,11 +565,7 @@ class TieredCache {
       }
     }
     const std::size_t local = l1_.erase_if(pred);
-    for (std::size_t i = 0; i < gone.size(); i += kKeysPerMessage) {
-      const std::size_t end = std::min(gone.size(), i + kKeysPerMessage);
-      announce_keys(std::vector<std::string_view>(gone.begin() + static_cast<std::ptrdiff_t>(i),
-                                                  gone.begin() + static_cast<std::ptrdiff_t>(end)));
-    }
+    announce_removed(gone);
     return l2_ok ? removed : removed + local;
   }
 
@@ -614,11 +610,7 @@ class TieredCache {
       if (std::optional<K> key = from_l2_key(k)) l1_.erase(*key);
     }
     announce('t', tag);
-    for (std::size_t i = 0; i < r->size(); i += kKeysPerMessage) {
-      const std::size_t end = std::min(r->size(), i + kKeysPerMessage);
-      announce_keys(std::vector<std::string_view>(r->begin() + static_cast<std::ptrdiff_t>(i),
-                                                  r->begin() + static_cast<std::ptrdiff_t>(end)));
-    }
+    announce_removed(*r);
     return r->size();
   }
 
@@ -772,8 +764,7 @@ class TieredCache {
     const Epoch epoch = epoch_of(k);
     std::optional<Filled> f = read_l2(k);
     if (!f) return std::nullopt;
-    std::string frame = std::move(f->frame);
-    keep_in_l1(key, std::move(frame), f->value, std::min(f->ttl, l1_ttl_), f->age,
+    keep_in_l1(key, std::move(f->frame), f->value, std::min(f->ttl, l1_ttl_), f->age,
                not_overtaken(epoch));
     return f;
   }
@@ -995,6 +986,14 @@ class TieredCache {
   /// Keys read per Backend::get_many when erase_if scans L2.
   static constexpr std::size_t kReadBatch = 500;
   /// One invalidation message for several keys: op 'm', each key as "<length>:<key>".
+  /// announce_keys() of L2 keys a call removed, kKeysPerMessage to a message.
+  void announce_removed(const std::vector<std::string>& keys) {
+    for (std::size_t i = 0; i < keys.size(); i += kKeysPerMessage) {
+      const std::size_t end = std::min(keys.size(), i + kKeysPerMessage);
+      announce_keys(std::vector<std::string_view>(keys.begin() + static_cast<std::ptrdiff_t>(i),
+                                                  keys.begin() + static_cast<std::ptrdiff_t>(end)));
+    }
+  }
   void announce_keys(const std::vector<std::string_view>& keys) {
     if (keys.size() == 1) return announce('k', keys[0]);
     std::string payload;

@@ -156,7 +156,7 @@ template <class K, Encodable V>
 std::function<std::size_t(const K&, const V&)> codec_weigher() {
   return [](const K& key, const V& value) {
     std::string bytes;
-    Codec<V>::encode(value, bytes);
+    encode_to(value, bytes);
     return sizeof(K) + sizeof(V) + heap_size(key) + bytes.size();
   };
 }
