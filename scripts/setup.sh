@@ -31,6 +31,7 @@ everything=(
   redis-server redis-tools               # the Redis tests' servers, redis-benchmark
   catch2                                 # tests
   nlohmann-json3-dev                     # larder/json_codec.h: its tests, examples/json.cpp
+  libhowardhinnant-date-dev tzdata       # larder/calendar.h: its tests, examples/maintenance.cpp
   libbenchmark-dev libtbb-dev libcuckoo-dev  # bench/ and its peers
   libcpp-httplib-dev curl prometheus     # examples/http_service, its e2e test, promtool
   jq                                     # its Prometheus test reads the API and the dashboard

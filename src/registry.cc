@@ -137,6 +137,18 @@ bool Registry::invalidate(std::string_view name) {
   return e && Impl::with(*e, [](const Impl::Entry& x) { x.hooks.clear(); });
 }
 
+bool Registry::rebuild(std::string_view name, const std::function<void()>& fill) {
+  auto e = impl_->entry(name);
+  return e && Impl::with(*e, [&](const Impl::Entry& x) {
+           if (x.hooks.rebuild) {
+             x.hooks.rebuild(fill);
+           } else {
+             x.hooks.clear();
+             fill();
+           }
+         });
+}
+
 std::size_t Registry::invalidate_all() {
   std::size_t n = 0;
   for (const auto& e : impl_->entries()) {

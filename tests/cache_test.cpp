@@ -2,13 +2,17 @@
 // bounds, tags, prefixes, listener causes, stats identities.
 #include "larder/cache.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "larder/memoize.h"
@@ -779,4 +783,88 @@ TEST_CASE("TTLs the clock cannot represent are refused, and kMaxTtl reads back a
   CHECK_THROWS_WITH(
       larder::cached([](int x) { return x; }, {.ttl = larder::kMaxTtl, .stale_if_error = 1s}),
       Catch::Matchers::Contains("MemoizeOptions.ttl + stale_if_error"));
+}
+
+TEST_CASE("rebuild(): old entries stay readable until the new ones are written", "[cache]") {
+  larder::Cache<std::string, int> c({.background_cleanup = 0s});
+  c.put("a", 1);
+  c.put("b", 2);
+  c.put("gone", 3);
+  std::vector<std::optional<int>> seen;
+  const std::size_t removed = c.rebuild([&] {
+    seen = {c.get("a"), c.get("b"), c.get("gone")};  // the old contents, all of them
+    c.put("a", 10);
+    c.put_many(std::vector<std::pair<std::string, int>>{{"b", 20}, {"new", 30}});
+    CHECK(c.get_or_load("loaded", [] { return 40; }) == 40);
+  });
+  CHECK(seen == std::vector<std::optional<int>>{1, 2, 3});
+  CHECK(removed == 1);
+  CHECK_FALSE(c.contains("gone"));
+  CHECK(c.get("a") == 10);
+  CHECK(c.get("b") == 20);
+  CHECK(c.get("new") == 30);
+  CHECK(c.get("loaded") == 40);
+  CHECK(c.stats().explicit_removals == 1);
+  // The next rebuild starts from nothing written: what this one wrote is old now.
+  CHECK(c.rebuild([&] { c.put("a", 100); }) == 3);
+  CHECK(c.keys() == std::vector<std::string>{"a"});
+}
+
+TEST_CASE("rebuild(): a fill that throws removes nothing", "[cache]") {
+  larder::Cache<int, int> c({.background_cleanup = 0s});
+  c.put(1, 1);
+  c.put(2, 2);
+  CHECK_THROWS_AS(c.rebuild([&] {
+    c.put(1, 10);
+    throw std::runtime_error("the database went away");
+  }),
+                  std::runtime_error);
+  CHECK(c.get(1) == 10);
+  CHECK(c.get(2) == 2);                          // the old entry is kept
+  CHECK(c.rebuild([&] { c.put(2, 20); }) == 1);  // and the failed one's writes are forgotten
+  CHECK_FALSE(c.contains(1));
+}
+
+TEST_CASE("rebuild(): writes from other threads while it runs are kept", "[cache][concurrency]") {
+  larder::Cache<int, int> c({.background_cleanup = 0s});
+  for (int i = 0; i < 100; ++i) c.put(i, i);
+  std::size_t removed = 0;
+  removed = c.rebuild([&] {
+    std::thread other([&] { c.put(1000, 1); });  // a request writing meanwhile
+    other.join();
+    for (int i = 0; i < 50; ++i) c.put(i, -i);
+  });
+  CHECK(removed == 50);
+  CHECK(c.size() == 51);
+  CHECK(c.get(1000) == 1);
+}
+
+TEST_CASE("rebuild(): a reader during rebuilds never misses", "[cache][concurrency]") {
+  constexpr int kKeys = 256;
+  larder::Cache<int, int> c({.background_cleanup = 0s});
+  for (int i = 0; i < kKeys; ++i) c.put(i, 0);
+  std::atomic<bool> stop{false};
+  std::atomic<long> reads{0}, misses{0};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      for (int i = 0; i < kKeys; ++i) {
+        reads.fetch_add(1, std::memory_order_relaxed);
+        if (!c.get(i)) misses.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  });
+  std::size_t removed = 0;
+  for (int round = 1; round <= 50; ++round) {
+    removed += c.rebuild([&] {
+      for (int i = 0; i < kKeys; ++i) c.put(i, round);
+      c.put(kKeys + round, round);  // one extra key per round, dropped by the next rebuild
+    });
+  }
+  stop = true;
+  reader.join();
+  CHECK(reads.load() > 0);
+  CHECK(misses.load() == 0);
+  CHECK(removed == 49);  // each round's extra key, by the round after it
+  CHECK(c.size() == kKeys + 1);
+  CHECK(c.get(0) == 50);
 }

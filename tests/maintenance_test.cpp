@@ -6,12 +6,14 @@
 #include <catch2/catch.hpp>
 #include <future>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "larder/cache.h"
+#include "larder/memoize.h"
 
 using namespace std::chrono_literals;
 
@@ -82,25 +84,102 @@ TEST_CASE("cleanup() reclaims expired entries of every registered cache", "[main
   CHECK(a.stats().expirations == 10);
 }
 
-TEST_CASE("rebuild(): clears the named cache then precomputes", "[maintenance]") {
+TEST_CASE("rebuild(): readers see the old contents until the new ones are written",
+          "[maintenance]") {
   Fixture f;
   larder::Registry reg;
   larder::Cache<std::string, int> board(
       {.name = "leaderboard", .background_cleanup = 0s, .registry = &reg});
+  board.put("top", 0);
   board.put("stale", 1);
   int generation = 0;
-  f.jobs.rebuild(reg, "leaderboard", 1h, [&] { board.put("top", ++generation); });
+  std::vector<std::optional<int>> seen_during;  // what a reader saw while precompute ran
+  f.jobs.rebuild(reg, "leaderboard", 1h, [&] {
+    seen_during.push_back(board.get("top"));
+    seen_during.push_back(board.get("stale"));
+    board.put("top", ++generation);
+    seen_during.push_back(board.get("top"));
+  });
   f.jobs.rebuild(reg, "missing", 1h, [] {});
   f.clock->advance(1h);
   CHECK(f.jobs.run_due() == 2);
-  CHECK_FALSE(board.contains("stale"));
+  CHECK(seen_during == std::vector<std::optional<int>>{0, 1, 1});  // never a miss
+  CHECK_FALSE(board.contains("stale"));                            // not rewritten: dropped
   CHECK(board.get("top") == 1);
+  CHECK(board.stats().explicit_removals == 1);
   const auto stats = f.jobs.jobs();
   CHECK(stats[0].failures == 0);
   CHECK(stats[1].failures == 1);
   CHECK_THAT(stats[1].last_error, Catch::Matchers::Contains("no cache named \"missing\""));
   REQUIRE(f.log.size() == 1);
   CHECK(f.log[0] == "rebuild missing: no cache named \"missing\" is registered");
+}
+
+TEST_CASE("rebuild(): a memoized function is cleared, then precomputed", "[maintenance]") {
+  Fixture f;
+  larder::Registry reg;
+  int calls = 0;
+  auto square = larder::cached([&](int x) { return ++calls, x * x; },
+                               {.name = "square", .background_cleanup = 0s, .registry = &reg});
+  CHECK(square(3) == 9);
+  f.jobs.rebuild(reg, "square", 1h, [&] { square(3); });
+  f.clock->advance(1h);
+  CHECK(f.jobs.run_due() == 1);
+  CHECK(calls == 2);  // recomputed, not a hit on the old result
+}
+
+TEST_CASE("every() is fixed-rate: a slow run does not move the schedule", "[maintenance]") {
+  Fixture f;
+  const auto t0 = f.clock->now();
+  std::vector<larder::Duration> started;
+  f.jobs.every("slow", 10s, [&] {
+    started.push_back(f.clock->now() - t0);
+    f.clock->advance(3s);  // the run takes 3 s
+  });
+  for (int i = 0; i < 3; ++i) {
+    f.clock->advance(10s - 3s * (i > 0));  // to the next multiple of 10 s
+    CHECK(f.jobs.run_due() == 1);
+  }
+  CHECK(started == std::vector<larder::Duration>{10s, 20s, 30s});  // not 10, 23, 36
+  CHECK(f.jobs.jobs()[0].skipped == 0);
+}
+
+TEST_CASE("every(): due times a run overran are skipped, not made up", "[maintenance]") {
+  Fixture f;
+  int runs = 0;
+  f.jobs.every("long", 10s, [&] {
+    if (++runs == 1) f.clock->advance(25s);  // the first run, due at 10 s, ends at 35 s
+  });
+  f.clock->advance(10s);
+  CHECK(f.jobs.run_due() == 1);
+  CHECK(f.jobs.jobs()[0].skipped == 2);  // 20 s and 30 s passed while it ran
+  CHECK(f.jobs.run_due() == 0);          // 35 s: next due at 40 s
+  f.clock->advance(5s);
+  CHECK(f.jobs.run_due() == 1);
+  CHECK(runs == 2);
+}
+
+TEST_CASE("run_now(): runs a job by name at once, keeps its schedule", "[maintenance]") {
+  Fixture f;
+  int runs = 0;
+  f.jobs.every("warm", 1h, [&] { ++runs; });
+  f.clock->advance(10min);
+  CHECK(f.jobs.run_now("warm") == 1);
+  CHECK(runs == 1);
+  f.clock->advance(50min);  // still due one hour after it was added
+  CHECK(f.jobs.run_due() == 1);
+  CHECK(runs == 2);
+  CHECK_THROWS_WITH(f.jobs.run_now("cold"),
+                    Catch::Matchers::Contains("Maintenance has no job named \"cold\""));
+}
+
+TEST_CASE("run_now(): an at_start job it ran does not run again", "[maintenance]") {
+  Fixture f;
+  int runs = 0;
+  f.jobs.at_start("seed", [&] { ++runs; });
+  CHECK(f.jobs.run_now("seed") == 1);
+  CHECK(f.jobs.run_due() == 0);
+  CHECK(runs == 1);
 }
 
 TEST_CASE("a failing job is counted, logged, and runs again next time", "[maintenance]") {
@@ -134,11 +213,36 @@ TEST_CASE("a job never overlaps itself", "[maintenance][concurrency]") {
   f.clock->advance(1min);
   std::thread first([&] { f.jobs.run_due(); });
   REQUIRE(entered.get_future().wait_for(30s) == std::future_status::ready);
-  CHECK(f.jobs.run_due() == 0);  // due, but still running: skipped
+  f.clock->advance(1min);              // due again while it runs
+  CHECK(f.jobs.run_due() == 0);        // not started twice
+  CHECK(f.jobs.run_now("slow") == 0);  // refused, counted
   release.set_value();
   first.join();
   CHECK(runs.load() == 1);
-  CHECK(f.jobs.jobs()[0].skipped == 1);
+  CHECK(f.jobs.jobs()[0].skipped == 2);  // run_now, and the due time at 2 min
+}
+
+TEST_CASE("a slow job does not hold up the others", "[maintenance][concurrency]") {
+  larder::Maintenance jobs;  // steady clock, 2 threads
+  std::promise<void> entered, release, other_ran;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> slow_runs{0}, other_runs{0};
+  jobs.every("slow", 1ms, [&] {
+    if (slow_runs.fetch_add(1) == 0) {
+      entered.set_value();
+      released.wait();
+    }
+  });
+  jobs.every("other", 1ms, [&] {
+    if (other_runs.fetch_add(1) == 0) other_ran.set_value();
+  });
+  jobs.start();
+  REQUIRE(entered.get_future().wait_for(30s) == std::future_status::ready);
+  CHECK(other_ran.get_future().wait_for(30s) == std::future_status::ready);
+  release.set_value();
+  jobs.shutdown();
+  CHECK(slow_runs.load() >= 1);
+  CHECK(other_runs.load() >= 1);
 }
 
 TEST_CASE("the background thread runs jobs, shutdown is prompt and idempotent",
@@ -166,4 +270,8 @@ TEST_CASE("bad intervals are refused", "[maintenance]") {
   larder::Maintenance jobs;
   CHECK_THROWS_WITH(jobs.every("x", 0s, [] {}),
                     Catch::Matchers::Contains("Maintenance job \"x\": interval must be positive"));
+  CHECK_THROWS_WITH(jobs.at("x", nullptr, [] {}),
+                    Catch::Matchers::Contains("Maintenance job \"x\": the schedule is null"));
+  CHECK_THROWS_WITH(larder::Maintenance({.threads = 0}),
+                    Catch::Matchers::Contains("MaintenanceOptions.threads must be at least 1"));
 }

@@ -636,3 +636,26 @@ TEST_CASE("TieredCache: its own writes against its own fills, on several threads
   INFO("fills dropped: " << t.stats().fills_dropped);
   CHECK(t.stats().l2_errors == 0);
 }
+
+TEST_CASE("TieredCache: rebuild() replaces both tiers without a window of misses", "[tiered]") {
+  World w;
+  TieredCache<std::string, std::string> a(w.l1(), w.l2);
+  TieredCache<std::string, std::string> b(w.l1(), w.l2);  // another process's cache
+  a.put("top", "old");
+  a.put("stale", "old");
+  CHECK(b.get("stale") == "old");  // b holds a copy in its L1
+  std::vector<std::optional<std::string>> seen;
+  a.rebuild([&] {
+    seen = {b.get("top"), b.get("stale"), a.get("stale")};  // old contents, in both processes
+    a.put("top", "new");
+    a.put("fresh", "new");
+  });
+  CHECK(seen == std::vector<std::optional<std::string>>{"old", "old", "old"});
+  CHECK(a.get("top") == "new");
+  CHECK(a.get("fresh") == "new");
+  CHECK_FALSE(a.get("stale"));  // neither tier
+  CHECK_FALSE(w.l2->get("stale")->has_value());
+  CHECK_FALSE(b.l1().contains("stale"));  // b was told
+  CHECK_FALSE(b.get("stale"));
+  CHECK(b.get("top") == "new");
+}

@@ -87,6 +87,7 @@
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ranges>
 #include <string>
@@ -108,6 +109,7 @@
 #include "larder/detail/shard.h"
 #include "larder/detail/sweeper.h"
 #include "larder/detail/value_store.h"
+#include "larder/detail/write_log.h"
 #include "larder/errors.h"
 #include "larder/glob.h"
 #include "larder/hash.h"
@@ -205,7 +207,8 @@ class Cache {
                  return CacheInfo{options_.name, "cache", stats(), std::nullopt, std::nullopt};
                },
            .clear = [this] { clear(); },
-           .cleanup = [this] { return cleanup(); }});
+           .cleanup = [this] { return cleanup(); },
+           .rebuild = [this](const std::function<void()>& fill) { return rebuild(fill); }});
     }
     if (options_.background_cleanup.count() > 0) {
       try {
@@ -495,6 +498,24 @@ class Cache {
     }
   }
 
+  /// Replaces the contents without a window of misses: runs fill(), which writes the new
+  /// contents (put, put_many, get_or_load, ...), while readers still see the old entries; then
+  /// removes (listener: kExplicit) every entry that was not written while fill() ran. Returns how
+  /// many it removed. Writes by other threads during fill() count as new contents and are kept;
+  /// a write racing with the start of a rebuild may be removed by it. If fill() throws, nothing
+  /// is removed (the cache holds old and new entries) and the exception propagates. One rebuild
+  /// at a time: a second one waits for the first. fill() must not rebuild this cache. Cost while
+  /// it runs: each write also records its key (a copy, under a mutex); then one pass over the
+  /// entries, as erase_if.
+  template <std::invocable Fill>
+  std::size_t rebuild(Fill&& fill) {
+    return rebuild_with(fill, [this](const auto& written) {
+      auto stale = [&](const K& key, const auto&) { return !written(key); };
+      auto no_loads = [](const K&) { return false; };  // a load in flight stores what it read now
+      return this->erase_matching(stale, no_loads);
+    });
+  }
+
   /// Reclaims every entry expired by now, shard by shard, looking at most 256 expiry-heap nodes
   /// per lock hold; returns how many. What the background sweep runs. O(due · log n), where due
   /// counts expired entries plus heap nodes a lock-free put left behind an entry's later deadline.
@@ -727,6 +748,10 @@ class Cache {
     if (prepared.age.count() > 0) meta.written -= prepared.age.count();  // deadlines stay
     detail::Absence absent;
     constexpr bool kGuarded = !std::is_same_v<Guard, NoGuard>;
+    if constexpr (!kGuarded) {  // a write, not a fill: new contents for a rebuild in progress
+      if (rebuilding_.load(std::memory_order_seq_cst)) [[unlikely]]
+        written_.add(key);
+    }
     const bool plain = !kGuarded && !only_if_absent && !retire;
     if (s.put_unlocked({key, h}, prepared.payload, meta, opts.tags, plain, now, &absent)) {
       reads_.update();
@@ -739,6 +764,24 @@ class Cache {
     if (r.over) evict_elsewhere(home, out);
     notify(batch);
     return r.stored;
+  }
+
+  /// rebuild() (and TieredCache's): runs fill() while writes record their keys, then
+  /// sweep(written), where written(key) tells whether `key` was written meanwhile.
+  template <class Fill, class Sweep>
+  std::size_t rebuild_with(Fill& fill, Sweep&& sweep) {
+    std::lock_guard<std::mutex> one_at_a_time(rebuild_mu_);
+    written_.clear();
+    rebuilding_.store(true, std::memory_order_seq_cst);
+    struct Done {
+      Cache* c;
+      ~Done() {
+        c->rebuilding_.store(false, std::memory_order_seq_cst);
+        c->written_.clear();
+      }
+    } done{this};
+    fill();
+    return sweep([this](const K& key) { return written_.contains(key); });
   }
 
   /// erase_if / erase_prefix: removes, shard by shard, the entries matches(key, slot) selects,
@@ -1087,6 +1130,19 @@ class Cache {
   detail::ValueStore<K, V> values_;  // (last: built from options_)
   detail::Sweeper::Id sweeper_id_ = 0;
   Registry::Id registry_id_ = 0;
+  // rebuild(): the keys written while one runs (write_log.h), kept for the cache's lifetime so a
+  // write that saw rebuilding_ set never touches a freed log.
+  struct LogHash {
+    const Cache* c;
+    std::size_t operator()(const K& k) const noexcept { return c->hash_of(k); }
+  };
+  struct LogEq {
+    const KeyEq* eq;
+    bool operator()(const K& a, const K& b) const { return (*eq)(a, b); }
+  };
+  std::mutex rebuild_mu_;
+  std::atomic<bool> rebuilding_{false};
+  detail::WriteLog<K, LogHash, LogEq> written_{LogHash{this}, LogEq{&eq_}};
 };
 
 static_assert(detail::LoadingCache<Cache<std::string, std::string>>,

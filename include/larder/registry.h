@@ -98,6 +98,9 @@ class Registry {
     std::function<CacheInfo()> info;
     std::function<void()> clear;
     std::function<std::size_t()> cleanup;
+    /// rebuild(fill): runs fill, then drops the entries it did not write (Cache::rebuild); returns
+    /// how many. Optional: without it, Registry::rebuild clears, then runs fill.
+    std::function<std::size_t(const std::function<void()>& fill)> rebuild{};
   };
   using Id = std::uint64_t;
   /// Registers `name`; throws larder::InvalidArgument for an empty or taken name.
@@ -115,6 +118,12 @@ class Registry {
   RegistrySummary summary() const;
   /// Clears the cache registered as `name`; returns whether there was one.
   bool invalidate(std::string_view name);
+  /// Rebuilds the cache registered as `name` without a window of misses (Cache::rebuild and
+  /// TieredCache::rebuild: fill() writes the new contents while readers see the old ones, then
+  /// the entries fill() did not write are dropped); returns whether there was one. A memoized
+  /// function is cleared, then fill() runs (its calls would otherwise hit the old results).
+  /// Exceptions from fill() propagate.
+  bool rebuild(std::string_view name, const std::function<void()>& fill);
   /// Clears every registered cache; returns how many.
   std::size_t invalidate_all();
   /// Runs expiry cleanup on every registered cache; returns the entries reclaimed.

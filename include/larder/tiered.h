@@ -237,10 +237,12 @@ class TieredCache {
     }
     default_conversions();
     if (options_.registry) {
-      registry_id_ = options_.registry->add(l1_.name(), "tiered",
-                                            {.info = [this] { return info(); },
-                                             .clear = [this] { clear(); },
-                                             .cleanup = [this] { return l1_.cleanup(); }});
+      registry_id_ = options_.registry->add(
+          l1_.name(), "tiered",
+          {.info = [this] { return info(); },
+           .clear = [this] { clear(); },
+           .cleanup = [this] { return l1_.cleanup(); },
+           .rebuild = [this](const std::function<void()>& fill) { return rebuild(fill); }});
     }
     if (options_.invalidation) {
       down_since_.store(now_ns());
@@ -567,6 +569,20 @@ class TieredCache {
     const std::size_t local = l1_.erase_if(pred);
     announce_removed(gone);
     return l2_ok ? removed : removed + local;
+  }
+
+  /// Replaces the contents of both tiers without a window of misses (as Cache::rebuild): runs
+  /// fill(), which writes the new contents through this cache (put, put_many, ...) while readers
+  /// in every process still see the old ones; then removes, from L2 in every process and from this
+  /// L1 (erase_if, with its guarantees and cost), each key no write of this process made while
+  /// fill() ran. Returns what erase_if returns. Writes that only other processes make meanwhile
+  /// are not seen here and are removed: rebuild a shared cache from one process. Values L1 read
+  /// from L2 meanwhile are fills, not writes. If fill() throws, nothing is removed.
+  template <std::invocable Fill>
+  std::size_t rebuild(Fill&& fill) {
+    return l1_.rebuild_with(fill, [this](const auto& written) {
+      return this->erase_if([&](const K& key, const V&) { return !written(key); });
+    });
   }
 
   /// The keys matching `glob` in either tier: L2's (SCAN MATCH, O(keys in the database) on
