@@ -276,11 +276,31 @@ void RedisOptions::resolve() {
   positive("heartbeat", heartbeat);
   if (keepalive.count() < 0) bad("keepalive", "must not be negative");
   if (retry_backoff.count() < 0) bad("retry_backoff", "must not be negative");
+  if (!retry_reads) retry.reads = false;
+  if (retry_backoff != std::chrono::milliseconds(2)) retry.backoff = retry_backoff;
+  retry.validate();
   if (pool_size == 0 || pool_size > 1024) {
     bad("pool_size", "must be in [1, 1024] (got " + std::to_string(pool_size) + ")");
   }
   breaker.validate();
   if (channel.empty()) channel = key_prefix + "larder:invalidate:" + std::to_string(db);
+}
+
+void RetryPolicy::validate() const {
+  auto bad = [](const std::string& field, const std::string& why) {
+    throw InvalidArgument("larder: RedisOptions.retry." + field + " " + why);
+  };
+  if (attempts < 1 || attempts > 10) {
+    bad("attempts", "must be in [1, 10] (got " + std::to_string(attempts) + ")");
+  }
+  if (backoff.count() < 0) bad("backoff", "must not be negative");
+  if (!(multiplier >= 1.0) || multiplier > 1000.0) {
+    bad("multiplier", "must be in [1, 1000] (got " + std::to_string(multiplier) + ")");
+  }
+  if (max_backoff < backoff) {
+    bad("max_backoff", "must not be below backoff (" + detail::format_duration(max_backoff) +
+                           " < " + detail::format_duration(backoff) + ")");
+  }
 }
 
 std::string escape_glob(std::string_view prefix) {
@@ -294,6 +314,12 @@ std::string escape_glob(std::string_view prefix) {
 }
 
 // ---- the backend ------------------------------------------------------------------------------
+
+namespace {
+/// What an operation is, for the retry policy: a read, a write that may run twice (SET, UNLINK),
+/// or one that must not (SET NX, scripts, PUBLISH).
+enum class Op { kRead, kIdempotentWrite, kWrite };
+}  // namespace
 
 struct RedisBackend::Impl {
   explicit Impl(RedisOptions o) : options(std::move(o)), breaker(options.breaker) {}
@@ -420,49 +446,57 @@ struct RedisBackend::Impl {
 
   // -- running commands --
 
-  /// Sends `cmds` as one pipeline and reads every reply. Goes through the breaker, retries once
-  /// when `read_only`, records the outcome. A server error reply in any position fails the call.
-  Result<std::vector<Reply>> run(const std::vector<Command>& cmds, bool read_only,
-                                 std::string_view during) {
+  /// Sends `cmds` as one pipeline and reads every reply. Goes through the breaker once per call
+  /// (which counts the call's outcome, not its attempts), retries as options.retry says for
+  /// `op`, records the outcome. A server error reply in any position fails the call.
+  Result<std::vector<Reply>> run(const std::vector<Command>& cmds, Op op, std::string_view during) {
     const auto t0 = Steady::now();
     const auto deadline = t0 + options.command_timeout;
-    for (int attempt = 0;; ++attempt) {
-      switch (breaker.admit()) {
-        case CircuitBreaker::kRefuse:
+    switch (breaker.admit()) {
+      case CircuitBreaker::kRefuse:
+        counters.refused(ErrorCode::kBreakerOpen);
+        return Error{ErrorCode::kBreakerOpen, "larder: redis: circuit breaker open" + where()};
+      case CircuitBreaker::kProbe: {
+        Result<Duration> p = probe();
+        breaker.probe_done(p.ok());
+        if (!p) {
           counters.refused(ErrorCode::kBreakerOpen);
-          return Error{ErrorCode::kBreakerOpen, "larder: redis: circuit breaker open" + where()};
-        case CircuitBreaker::kProbe: {
-          Result<Duration> p = probe();
-          breaker.probe_done(p.ok());
-          if (!p) {
-            counters.refused(ErrorCode::kBreakerOpen);
-            return Error{ErrorCode::kBreakerOpen,
-                         "larder: redis: circuit breaker open, probe failed: " + p.error().message};
-          }
-          break;
+          return Error{ErrorCode::kBreakerOpen,
+                       "larder: redis: circuit breaker open, probe failed: " + p.error().message};
         }
-        case CircuitBreaker::kGo:
-          break;
+        break;
       }
+      case CircuitBreaker::kGo:
+        break;
+    }
+    const RetryPolicy& retry = options.retry;
+    const bool may_retry =
+        (op == Op::kRead && retry.reads) || (op == Op::kIdempotentWrite && retry.idempotent_writes);
+    Duration cap = retry.backoff;
+    for (int attempt = 1;; ++attempt) {
       const Duration left = deadline - Steady::now();
-      Result<std::vector<Reply>> r = attempt_once(cmds, during, attempt > 0 ? left : Duration{});
-      const bool failed = !r && counts_for_breaker(r.error().code);
-      breaker.record(failed);
+      Result<std::vector<Reply>> r = attempt_once(cmds, during, attempt > 1 ? left : Duration{});
       const bool retryable =
-          !r && read_only && options.retry_reads && attempt == 0 &&
+          !r && may_retry && attempt < retry.attempts &&
           (r.error().code == ErrorCode::kConnection || r.error().code == ErrorCode::kTimeout);
       if (retryable) {
         thread_local std::mt19937_64 rng(jitter_seed());
-        const Duration cap = std::min(options.retry_backoff, deadline - Steady::now());
-        if (cap.count() > 0) {
-          const Duration backoff{std::uniform_int_distribution<std::int64_t>(0, cap.count())(rng)};
-          if (Steady::now() + backoff + std::chrono::microseconds(100) < deadline) {
+        const Duration limit = std::min(cap, deadline - Steady::now());
+        const Duration backoff{
+            limit.count() > 0 ? std::uniform_int_distribution<std::int64_t>(0, limit.count())(rng)
+                              : 0};
+        if (Steady::now() + backoff + std::chrono::microseconds(100) < deadline) {
+          if (backoff.count() > 0) {
             std::this_thread::sleep_for(backoff);  // jitter between attempts, not synchronization
-            counters.retried();
-            continue;
           }
+          counters.retried();
+          cap = std::min<Duration>(retry.max_backoff,
+                                   Duration{static_cast<std::int64_t>(
+                                       static_cast<double>(cap.count()) * retry.multiplier)});
+          continue;
         }
       }
+      breaker.record(!r && counts_for_breaker(r.error().code));
       counters.record(Steady::now() - t0, r ? nullptr : &r.error());
       return r;
     }
@@ -563,8 +597,7 @@ std::size_t RedisBackend::open_connections() const {
 
 Result<std::optional<BackendEntry>> RedisBackend::get(std::string_view k) {
   const std::string pk = impl_->key(k);
-  Result<std::vector<Reply>> r =
-      impl_->run({{{"GET", pk}}, {{"PTTL", pk}}}, /*read_only=*/true, "GET");
+  Result<std::vector<Reply>> r = impl_->run({{{"GET", pk}}, {{"PTTL", pk}}}, Op::kRead, "GET");
   if (!r) return r.error();
   return Impl::entry((*r)[0].get(), (*r)[1].get());
 }
@@ -582,7 +615,7 @@ Result<std::vector<std::optional<BackendEntry>>> RedisBackend::get_many(
     cmds[0].args.push_back(pks[i]);
     cmds[1 + i].args = {"PTTL", pks[i]};
   }
-  Result<std::vector<Reply>> r = impl_->run(cmds, /*read_only=*/true, "MGET");
+  Result<std::vector<Reply>> r = impl_->run(cmds, Op::kRead, "MGET");
   if (!r) return r.error();
   const redisReply* values = (*r)[0].get();
   if (values->type != REDIS_REPLY_ARRAY || values->elements != keys.size()) {
@@ -619,7 +652,7 @@ Result<void> RedisBackend::set_many(std::span<const BackendItem> items, Duration
       cmds[i].args.push_back(ms);
     }
   }
-  Result<std::vector<Reply>> r = impl_->run(cmds, /*read_only=*/false, "SET");
+  Result<std::vector<Reply>> r = impl_->run(cmds, Op::kIdempotentWrite, "SET");
   if (!r) return r.error();
   return {};
 }
@@ -650,7 +683,7 @@ Result<std::vector<bool>> RedisBackend::set_many_if_absent(std::span<const Backe
       cmds[i].args.push_back(ms);
     }
   }
-  Result<std::vector<Reply>> r = impl_->run(cmds, /*read_only=*/false, "SET NX");
+  Result<std::vector<Reply>> r = impl_->run(cmds, Op::kWrite, "SET NX");
   if (!r) return r.error();
   out.reserve(items.size());
   for (const Reply& reply : *r) {
@@ -725,7 +758,7 @@ return 1
     cmds[i].args.push_back(only_if_absent ? "1" : "0");
     cmds[i].args.push_back(items[i].key);
   }
-  Result<std::vector<Reply>> r = impl_->run(cmds, /*read_only=*/false, "EVAL");
+  Result<std::vector<Reply>> r = impl_->run(cmds, Op::kWrite, "EVAL");
   if (!r) return r.error();
   out.reserve(items.size());
   for (const Reply& reply : *r) {
@@ -757,9 +790,8 @@ return {m, gone}
   const std::string tk = impl_->key(tag_key(tag));
   std::vector<std::string> removed;
   for (;;) {
-    Result<std::vector<Reply>> r =
-        impl_->run({{{"EVAL", kScript, "1", tk, impl_->options.key_prefix, "500"}}},
-                   /*read_only=*/false, "EVAL");
+    Result<std::vector<Reply>> r = impl_->run(
+        {{{"EVAL", kScript, "1", tk, impl_->options.key_prefix, "500"}}}, Op::kWrite, "EVAL");
     if (!r) return r.error();
     const redisReply* reply = (*r)[0].get();
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
@@ -784,7 +816,7 @@ Result<bool> RedisBackend::erase_if_equal(std::string_view k, std::string_view v
       "return 0";
   const std::string pk = impl_->key(k);
   Result<std::vector<Reply>> r =
-      impl_->run({{{"EVAL", kScript, "1", pk, value}}}, /*read_only=*/false, "EVAL");
+      impl_->run({{{"EVAL", kScript, "1", pk, value}}}, Op::kWrite, "EVAL");
   if (!r) return r.error();
   const redisReply* reply = (*r)[0].get();
   if (reply->type != REDIS_REPLY_INTEGER) {
@@ -797,7 +829,7 @@ Result<bool> RedisBackend::erase_if_equal(std::string_view k, std::string_view v
 
 Result<bool> RedisBackend::erase(std::string_view k) {
   const std::string pk = impl_->key(k);
-  Result<std::vector<Reply>> r = impl_->run({{{"UNLINK", pk}}}, /*read_only=*/false, "UNLINK");
+  Result<std::vector<Reply>> r = impl_->run({{{"UNLINK", pk}}}, Op::kIdempotentWrite, "UNLINK");
   if (!r) return r.error();
   return (*r)[0]->type == REDIS_REPLY_INTEGER && (*r)[0]->integer > 0;
 }
@@ -855,8 +887,8 @@ Result<void> RedisBackend::scan(
     const std::function<Result<void>(std::vector<std::string>&&)>& each) {
   std::string cursor = "0";
   do {
-    Result<std::vector<Reply>> r = impl_->run(
-        {{{"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}}}, /*read_only=*/true, "SCAN");
+    Result<std::vector<Reply>> r =
+        impl_->run({{{"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}}}, Op::kRead, "SCAN");
     if (!r) return r.error();
     const redisReply* s = (*r)[0].get();
     if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 ||
@@ -882,7 +914,7 @@ Result<std::size_t> RedisBackend::unlink(const std::vector<std::string>& keys) {
   unlink.args.reserve(keys.size() + 1);
   unlink.args.push_back("UNLINK");
   for (const std::string& k : keys) unlink.args.push_back(k);
-  Result<std::vector<Reply>> u = impl_->run({unlink}, /*read_only=*/false, "UNLINK");
+  Result<std::vector<Reply>> u = impl_->run({unlink}, Op::kIdempotentWrite, "UNLINK");
   if (!u) return u.error();
   if ((*u)[0]->type != REDIS_REPLY_INTEGER) return std::size_t{0};
   return static_cast<std::size_t>((*u)[0]->integer);
@@ -891,7 +923,7 @@ Result<std::size_t> RedisBackend::unlink(const std::vector<std::string>& keys) {
 Result<ServerInfo> RedisBackend::server_info() {
   Result<std::vector<Reply>> r =
       impl_->run({{{"INFO", "server"}}, {{"INFO", "memory"}}, {{"INFO", "clients"}}, {{"DBSIZE"}}},
-                 /*read_only=*/true, "INFO");
+                 Op::kRead, "INFO");
   if (!r) return r.error();
   ServerInfo info;
   info.kind = "redis";
@@ -947,8 +979,8 @@ BackendStats RedisBackend::stats() const {
 }
 
 Result<void> RedisBackend::publish(std::string_view message) {
-  Result<std::vector<Reply>> r = impl_->run({{{"PUBLISH", impl_->options.channel, message}}},
-                                            /*read_only=*/false, "PUBLISH");
+  Result<std::vector<Reply>> r =
+      impl_->run({{{"PUBLISH", impl_->options.channel, message}}}, Op::kWrite, "PUBLISH");
   if (!r) return r.error();
   return {};
 }

@@ -255,6 +255,33 @@ TEST_CASE("Two TieredCaches on separate connections: a write in one drops the ot
   CHECK(!b.get("user:1:x"));
 }
 
+TEST_CASE("TieredCache on Redis: rebuild() replaces both tiers, never a miss meanwhile",
+          "[redis]") {
+  const int port = larder_test::shared_redis_port();
+  const std::string p = unique_prefix("rebuild");
+  auto ra = std::make_shared<RedisBackend>(on(port, p));
+  auto rb = std::make_shared<RedisBackend>(on(port, p));
+  TieredCache<std::string, std::string> a(l1(), ra), b(l1(), rb);
+  REQUIRE(a.wait_for_channel(true, 10s));
+  REQUIRE(b.wait_for_channel(true, 10s));
+  a.put_many(std::vector<std::pair<std::string, std::string>>{
+      {"t:1", "old"}, {"t:2", "old"}, {"t:stale", "old"}});
+  REQUIRE(b.wait_for_invalidations(1, 10s));
+  CHECK(b.get("t:stale") == "old");
+  std::vector<std::optional<std::string>> seen;
+  const std::uint64_t before = b.stats().invalidations_received;
+  a.rebuild([&] {
+    seen = {b.get("t:1"), b.get("t:stale")};
+    a.put_many(std::vector<std::pair<std::string, std::string>>{{"t:1", "new"}, {"t:2", "new"}});
+  });
+  CHECK(seen == std::vector<std::optional<std::string>>{"old", "old"});
+  CHECK(ra->get("t:stale").value() == std::nullopt);   // gone from Redis
+  REQUIRE(b.wait_for_invalidations(before + 2, 10s));  // the put_many's, and the removal's
+  CHECK_FALSE(b.get("t:stale"));
+  CHECK(b.get("t:1") == "new");
+  CHECK(b.get("t:2") == "new");
+}
+
 namespace {
 /// The tiered_peer program with pipes to its stdin and from its stdout.
 class Peer {
@@ -471,6 +498,79 @@ TEST_CASE("Fault: CLIENT KILL of our connections, a read retries on a new connec
   auto w = redis.set("k", "v2", 60s);
   CHECK(!w.ok());
   CHECK(redis.set("k", "v2", 60s).ok());
+}
+
+TEST_CASE("Retry policy: idempotent writes may retry, attempts bound every call", "[redis]") {
+  RedisServer server;
+  SECTION("SET and UNLINK retry on a new connection when asked to") {
+    RedisBackend redis(
+        {.port = server.port(), .command_timeout = 1s, .retry = {.idempotent_writes = true}});
+    REQUIRE(redis.set("k", "v", 60s).ok());
+    CHECK(server.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}) == "1");
+    CHECK(redis.set("k", "v2", 60s).ok());  // the retry reconnected
+    CHECK(server.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}) == "1");
+    auto erased = redis.erase("k");
+    REQUIRE(erased.ok());
+    CHECK(*erased);
+    CHECK(redis.stats().retries == 2);
+    // SET NX is never retried: a lost reply would turn "stored" into "was there".
+    CHECK(server.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}) == "1");
+    CHECK(!redis.set_if_absent("n", "1", 60s).ok());
+    CHECK(redis.stats().retries == 2);
+  }
+  SECTION("attempts = 1: nothing is retried") {
+    RedisBackend redis({.port = server.port(), .command_timeout = 1s, .retry = {.attempts = 1}});
+    REQUIRE(redis.set("k", "v", 60s).ok());
+    CHECK(server.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}) == "1");
+    CHECK(!redis.get("k").ok());
+    CHECK(redis.stats().retries == 0);
+  }
+  SECTION("a server that is gone: every attempt, with backoff, inside the deadline") {
+    RedisBackend redis({.port = server.port(),
+                        .command_timeout = 2s,
+                        .breaker = {.consecutive_failures = 1000, .failure_rate = 0},
+                        .retry = {.attempts = 4, .backoff = 1ms, .max_backoff = 4ms}});
+    server.kill_now();
+    auto r = redis.get("k");
+    REQUIRE(!r.ok());
+    CHECK(r.error().code == ErrorCode::kConnection);
+    const auto st = redis.stats();
+    CHECK(st.retries == 3);
+    CHECK(st.errors == 1);  // one call, one error
+  }
+}
+
+TEST_CASE("Circuit breaker counts calls, not attempts", "[redis]") {
+  RedisServer server;
+  // Reads retry once by default: on the old count, the 3rd failed call (6 attempts) opened it.
+  RedisBackend redis(
+      {.port = server.port(), .command_timeout = 1s, .breaker = {.consecutive_failures = 5}});
+  REQUIRE(redis.set("k", "v", 60s).ok());
+  server.kill_now();
+  for (int call = 1; call <= 4; ++call) {
+    CHECK(redis.get("k").error().code == ErrorCode::kConnection);
+    CHECK(redis.stats().breaker_state == larder::BreakerState::kClosed);
+  }
+  CHECK(redis.get("k").error().code == ErrorCode::kConnection);  // the 5th failed call
+  CHECK(redis.stats().breaker_state == larder::BreakerState::kOpen);
+  CHECK(redis.get("k").error().code == ErrorCode::kBreakerOpen);
+}
+
+TEST_CASE("Retry policy: bad settings are refused, naming the field", "[redis]") {
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(RedisBackend({.retry = {.attempts = 0}}),
+                    Contains("RedisOptions.retry.attempts must be in [1, 10] (got 0)"));
+  CHECK_THROWS_WITH(RedisBackend({.retry = {.multiplier = 0.5}}),
+                    Contains("RedisOptions.retry.multiplier must be in [1, 1000]"));
+  CHECK_THROWS_WITH(
+      RedisBackend({.retry = {.backoff = 10ms, .max_backoff = 5ms}}),
+      Contains("RedisOptions.retry.max_backoff must not be below backoff (5ms < 10ms)"));
+  CHECK_THROWS_WITH(RedisBackend({.retry = {.backoff = -1ms}}),
+                    Contains("RedisOptions.retry.backoff must not be negative"));
+  // The older spellings still work, and win when set.
+  RedisBackend old_style({.retry_reads = false, .retry_backoff = 7ms});
+  CHECK_FALSE(old_style.options().retry.reads);
+  CHECK(old_style.options().retry.backoff == 7ms);
 }
 
 TEST_CASE("Channel down: L1 entries live at most unsubscribed_ttl, L1 resyncs when it is back",

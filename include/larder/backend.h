@@ -92,7 +92,7 @@ inline constexpr std::array<std::chrono::microseconds, 11> kLatencyBuckets = {
 struct BackendStats {
   std::uint64_t ops = 0;      ///< operations called (a get_many is one)
   std::uint64_t errors = 0;   ///< operations that returned an error (any kind)
-  std::uint64_t retries = 0;  ///< read attempts repeated after a connection/timeout failure
+  std::uint64_t retries = 0;  ///< attempts repeated after a connection/timeout failure
   /// Errors by kind, indexed by ErrorCode (kTimeout, kConnection, ... kServer are the remote ones).
   std::array<std::uint64_t, kErrorCodeCount> errors_by_kind{};
   BreakerState breaker_state = BreakerState::kClosed;

@@ -12,8 +12,9 @@
 // at least `failure_rate` of the last `window` calls failed (once `min_calls` have been seen);
 // open (every call refused) -> after `open_for`, the next call is told to probe (half-open: one
 // probe at a time, the others are refused); a successful probe closes the breaker, a failed one
-// opens it again for another `open_for`. RedisBackend counts only I/O, timeout and pool-wait
-// failures: a server that answers with an error is up.
+// opens it again for another `open_for`. RedisBackend records one outcome per call (a call whose
+// retries all failed is one failure) and counts only I/O, timeout and pool-wait failures: a
+// server that answers with an error is up.
 //
 // THREAD SAFETY. Every member may be called concurrently.
 #pragma once

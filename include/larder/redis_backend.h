@@ -16,11 +16,17 @@
 // by getaddrinfo, which the connect timeout does not cover: give an address to be sure.
 //
 // FAILURES are values: kTimeout, kConnection, kPoolTimeout, kBreakerOpen, kAuth (WRONGPASS,
-// NOPERM, NOAUTH), kProtocol, kServer. Reads (get, get_many) are retried at most once, after a
-// full-jitter backoff, only for kConnection/kTimeout and only inside the command deadline; writes
-// are never retried. The circuit breaker (larder/circuit_breaker.h) counts kTimeout,
-// kConnection and kPoolTimeout: a server that answers, even with an error, is up. ping() bypasses
-// the breaker (it is what a health check wants to know).
+// NOPERM, NOAUTH), kProtocol, kServer. RETRIES follow RedisOptions::retry (a RetryPolicy): an
+// operation that failed with kConnection or kTimeout is attempted again, up to `attempts` in all,
+// after a full-jitter exponential backoff, and only inside its deadline (command_timeout, every
+// attempt included). By default reads (GET, MGET, SCAN, INFO) get one retry and writes none;
+// idempotent writes (SET and UNLINK: put, put_many, erase, prefix and pattern erases) may be
+// retried too. SET NX, scripts (tagged writes, erase_if_equal, erase_tagged) and PUBLISH never
+// are: repeating them could change what they did. The circuit breaker (larder/circuit_breaker.h)
+// counts CALLS, not attempts: a call whose retries all failed is one failure, so it opens after
+// `consecutive_failures` failed calls whatever the retry policy. It counts kTimeout, kConnection
+// and kPoolTimeout: a server that answers, even with an error, is up. ping() bypasses the breaker
+// (it is what a health check wants to know).
 //
 // SIGNALS. hiredis writes with write(): a server that dies mid-write would raise SIGPIPE. Every
 // call blocks SIGPIPE on the calling thread for the duration of its I/O and consumes a SIGPIPE it
@@ -67,6 +73,28 @@
 
 namespace larder {
 
+/// How a RedisBackend retries an operation that failed with kConnection or kTimeout (see
+/// FAILURES). Every field says its default.
+struct RetryPolicy {
+  /// Attempts in all, the first included, in [1, 10]; 1: never retry. Default 2.
+  int attempts = 2;
+  /// Cap of the first retry's wait, drawn uniformly from [0, cap] (full jitter). Default 2ms.
+  Duration backoff = std::chrono::milliseconds(2);
+  /// Each further retry's cap is the previous one's times this, >= 1. Default 2.
+  double multiplier = 2.0;
+  /// Largest cap, >= backoff. Default 50ms.
+  Duration max_backoff = std::chrono::milliseconds(50);
+  /// Retry reads: GET, MGET, SCAN, INFO. Default true.
+  bool reads = true;
+  /// Retry idempotent writes: SET (put, put_many) and UNLINK (erase, erase_prefix,
+  /// erase_matching). A write whose reply was lost may have landed: the retry stores the same
+  /// value again, or reports an erased key as not there. Default false.
+  bool idempotent_writes = false;
+
+  /// Throws larder::InvalidArgument naming the field.
+  void validate() const;
+};
+
 /// Settings of a RedisBackend. Every field says its default. Field order is API.
 struct RedisOptions {
   /// Server address (ignored with unix_socket or a uri). Default "127.0.0.1".
@@ -97,9 +125,9 @@ struct RedisOptions {
   Duration pool_wait_timeout = std::chrono::milliseconds(20);
   /// TCP keepalive idle time (probes every third of it, 3 probes). Default 15s; zero: off.
   Duration keepalive = std::chrono::seconds(15);
-  /// Retry a failed read once (see the file comment). Default true.
+  /// Older spelling of retry.reads: false turns read retries off. Default true.
   bool retry_reads = true;
-  /// Upper bound of the retry's full-jitter backoff. Default 2ms.
+  /// Older spelling of retry.backoff: a value other than 2ms replaces it. Default 2ms.
   Duration retry_backoff = std::chrono::milliseconds(2);
   /// Circuit breaker settings (larder/circuit_breaker.h).
   BreakerOptions breaker{};
@@ -107,6 +135,8 @@ struct RedisOptions {
   std::string channel{};
   /// Subscriber ping interval; the channel is reported down after two unanswered. Default 250ms.
   Duration heartbeat = std::chrono::milliseconds(250);
+  /// Which operations are retried, how often and how far apart (see FAILURES).
+  RetryPolicy retry{};
 
   /// Applies `uri` to the fields and checks every field; throws larder::InvalidArgument naming the
   /// field (never echoing a password).
