@@ -1037,6 +1037,7 @@ class RedisBackend::Subscriber final : public Subscription {
     const std::string& channel = backend_->options.channel;
     Result<Reply> sub = RedisBackend::Impl::command(ctx, {"SUBSCRIBE", channel}, "SUBSCRIBE");
     if (!sub) return;
+    backend_->breaker.probe_now();  // the server answers: calls need not wait out open_for
     set_up(true);
     const auto hb = backend_->options.heartbeat;
     auto last_rx = Steady::now();

@@ -43,6 +43,24 @@ TEST_CASE("CircuitBreaker: opens, refuses, probes, closes", "[breaker]") {
   CHECK(s.breaker_closed == 1);
 }
 
+TEST_CASE("CircuitBreaker: probe_now() ends an open period early, nothing else", "[breaker]") {
+  auto clock = std::make_shared<larder::ManualClock>();
+  larder::CircuitBreaker b(
+      {.consecutive_failures = 1, .failure_rate = 0, .open_for = 1h, .clock = clock});
+  using CB = larder::CircuitBreaker;
+  b.probe_now();  // closed: no effect
+  CHECK(b.admit() == CB::kGo);
+  b.record(true);
+  REQUIRE(b.state() == larder::BreakerState::kOpen);
+  CHECK(b.admit() == CB::kRefuse);
+  b.probe_now();
+  CHECK(b.admit() == CB::kProbe);  // at once, not an hour later
+  b.probe_now();                   // half-open: no effect
+  CHECK(b.admit() == CB::kRefuse);
+  b.probe_done(true);
+  CHECK(b.state() == larder::BreakerState::kClosed);
+}
+
 TEST_CASE("CircuitBreaker: opens on the failure rate over its window", "[breaker]") {
   auto clock = std::make_shared<larder::ManualClock>();
   larder::CircuitBreaker b({.consecutive_failures = 0,

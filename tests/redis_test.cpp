@@ -596,12 +596,84 @@ TEST_CASE("Channel down: L1 entries live at most unsubscribed_ttl, L1 resyncs wh
   clock->advance(2s);
   CHECK(!t.get_local("k"));  // could be stale now: not served
   CHECK(!t.get_local("fresh"));
+  // Nor to a load: L2 cannot answer, so the loader does (not L1's old copy).
+  CHECK(t.get_or_load("k", [] { return std::string("from the database"); }) == "from the database");
+  CHECK(t.l1().lookup("k").ttl == 2s);
 
   server.resume();
   REQUIRE(t.wait_for_channel(true, 10s));
-  CHECK(t.stats().resyncs == 1);
-  CHECK(t.l1().size() == 0);  // cleared: messages may have been lost
-  CHECK(t.get("k") == "v");   // from L2 again
+  const auto s = t.stats();
+  CHECK(s.resyncs == 1);
+  CHECK(s.resync_clears == 0);
+  // L1 now holds what L2 holds for "k", read in the resync's one round trip (no clear, no read
+  // per key afterwards): "v", or the loader's value if its timed-out SET, still in the stopped
+  // server's socket, ran when the server resumed.
+  CHECK(s.resync_kept == 1);
+  CHECK(s.resync_dropped == 0);
+  TieredCache<std::string, std::string> reader(l1(), redis, {.invalidation = false});
+  const std::optional<std::string> in_l2 = reader.get("k");
+  REQUIRE(in_l2);
+  CHECK(t.get_local("k") == in_l2);
+}
+
+TEST_CASE("Resync: L1 keeps what L2 still holds, drops what L2 lost while the channel was down",
+          "[redis]") {
+  RedisServer server;
+  const std::string p = unique_prefix("resync");
+  auto redis = std::make_shared<RedisBackend>(RedisOptions{
+      .port = server.port(), .key_prefix = p, .command_timeout = 1s, .heartbeat = 50ms});
+  TieredCache<std::string, std::string> t(l1(), redis);
+  REQUIRE(t.wait_for_channel(true, 10s));
+  for (const char* k : {"same", "same2", "updated", "changed", "gone"}) t.put(k, "v", {.ttl = 1h});
+  // Writes whose messages this cache never sees (as if sent while its channel was down): another
+  // cache's put, announced on another channel, and two by hand.
+  auto elsewhere = std::make_shared<RedisBackend>(
+      RedisOptions{.port = server.port(), .key_prefix = p, .channel = p + "elsewhere"});
+  TieredCache<std::string, std::string> writer(l1(), elsewhere, {.invalidation = false});
+  CHECK(writer.put("updated", "v2", {.ttl = 1h}).l2);
+  CHECK(t.get_local("updated") == "v");  // not told
+  CHECK(server.cmd({"SET", p + "changed", "other bytes"}) == "OK");
+  CHECK(server.cmd({"DEL", p + "gone"}) == "1");
+  CHECK(server.cmd({"CLIENT", "KILL", "TYPE", "pubsub"}) == "1");  // the channel drops...
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (t.stats().resyncs == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);  // ...and comes back: polling its resync, with a deadline
+  }
+  const auto s = t.stats();
+  REQUIRE(s.resyncs == 1);
+  CHECK(s.resync_kept == 3);
+  CHECK(s.resync_dropped == 2);
+  CHECK(t.get_local("updated") == "v2");  // L2's current value, read in the resync
+  CHECK(t.l1().contains("same"));  // still valid: not cleared, no round trip to read it again
+  CHECK(t.l1().contains("same2"));
+  CHECK(!t.l1().contains("changed"));  // L2 holds bytes that do not decode now
+  CHECK(!t.l1().contains("gone"));
+  CHECK(!t.get("gone"));
+}
+
+TEST_CASE("Channel back: an open breaker probes at once instead of waiting out open_for",
+          "[redis]") {
+  RedisServer server;
+  auto clock = std::make_shared<larder::ManualClock>();  // never moved: open_for never passes
+  auto redis = std::make_shared<RedisBackend>(
+      RedisOptions{.port = server.port(),
+                   .command_timeout = 50ms,
+                   .breaker = {.consecutive_failures = 2, .open_for = 1h, .clock = clock},
+                   .heartbeat = 50ms});
+  TieredCache<std::string, std::string> t(l1(), redis);
+  REQUIRE(t.wait_for_channel(true, 10s));
+  t.put("k", "v");
+  server.pause();
+  REQUIRE(t.wait_for_channel(false, 10s));
+  CHECK(!t.get("x1"));
+  CHECK(!t.get("x2"));
+  REQUIRE(redis->stats().breaker_state == larder::BreakerState::kOpen);
+  server.resume();
+  REQUIRE(t.wait_for_channel(true, 10s));  // the resync's read was the probe
+  CHECK(redis->stats().breaker_state == larder::BreakerState::kClosed);
+  CHECK(t.stats().resync_clears == 0);
+  CHECK(t.stats().resync_kept == 1);
+  CHECK(t.get("k") == "v");
 }
 
 TEST_CASE("Strict mode: L2 failures throw RemoteError (after L1 was written)", "[redis]") {

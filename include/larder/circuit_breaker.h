@@ -121,6 +121,14 @@ class CircuitBreaker {
     }
   }
 
+  /// Word from elsewhere that the service answers again (RedisBackend: its subscriber's
+  /// connection was accepted and subscribed): an open breaker lets the next call probe now
+  /// instead of after the rest of open_for. No effect unless open.
+  void probe_now() {
+    detail::MutexLock lock(mu_);
+    if (state_ == BreakerState::kOpen) opened_at_ = options_.clock->now() - options_.open_for;
+  }
+
   /// The outcome of an admitted call: `failed` = it failed in a way that counts (I/O, timeout).
   void record(bool failed) {
     detail::MutexLock lock(mu_);

@@ -67,7 +67,10 @@
 // cannot outlive the write that overtook it. While the channel is down (and before it first comes
 // up) L1 entries are served only while younger than TieredOptions::unsubscribed_ttl, counted from
 // their put or from the moment the channel went down, whichever is later; new L1 entries are stored
-// with at most that TTL; when the channel comes back, L1 is cleared (messages may have been lost).
+// with at most that TTL. When the channel comes back, messages may have been lost: every key L1
+// holds is read again from L2 (500 per round trip) and L1 keeps L2's current value, with its TTL;
+// keys L2 no longer has are dropped (all of L1, when L2 fails meanwhile). So L1 stays warm and
+// agrees with L2 without a read per key; TieredStats::resync_kept and resync_dropped count it.
 // A cache with a TieredOptions::key_namespace marks its messages with it, and applies only the
 // messages of its own namespace: caches of other namespaces on the same backend and channel
 // never drop each other's L1 entries.
@@ -145,8 +148,11 @@ struct TieredStats {
   std::uint64_t invalidations_sent = 0;  ///< messages published
   std::uint64_t invalidations_received = 0;  ///< messages from other caches applied to L1
   std::uint64_t fills_dropped = 0;  ///< L2 reads not kept in L1: a write of their key overtook them
-  std::uint64_t resyncs = 0;        ///< L1 clears after the channel came back
+  std::uint64_t resyncs = 0;        ///< times the channel came back and L1 was checked against L2
   bool channel_up = false;          ///< the invalidation channel is live (always, when disabled)
+  std::uint64_t resync_kept = 0;    ///< L1 entries a resync found unchanged in L2, and kept
+  std::uint64_t resync_dropped = 0;  ///< L1 entries a resync dropped: L2 differs or lacks them
+  std::uint64_t resync_clears = 0;   ///< resyncs that cleared L1 because L2 failed
 };
 
 /// What a TieredCache write did in each tier (put, put_many). Writes do not throw for a remote
@@ -660,6 +666,9 @@ class TieredCache {
     s.invalidations_received = received_.load(std::memory_order_relaxed);
     s.fills_dropped = fills_dropped_.load(std::memory_order_relaxed);
     s.resyncs = resyncs_.load(std::memory_order_relaxed);
+    s.resync_kept = resync_kept_.load(std::memory_order_relaxed);
+    s.resync_dropped = resync_dropped_.load(std::memory_order_relaxed);
+    s.resync_clears = resync_clears_.load(std::memory_order_relaxed);
     s.channel_up = channel_up_.load(std::memory_order_acquire);
     return s;
   }
@@ -748,6 +757,15 @@ class TieredCache {
     const Duration limit = options_.unsubscribed_ttl;
     if (age < limit) return true;
     return Duration{now_ns() - down_since_.load(std::memory_order_acquire)} < limit;
+  }
+
+  /// `accept` (an L1 entry's age and TTL -> whether a load may return it) under the
+  /// degraded-channel rule: while the channel is down, only entries young_enough() are.
+  template <class Accept>
+  auto degraded_rule(Accept& accept) const {
+    return [this, &accept](Duration age, Duration ttl) {
+      return (channel_up_.load(std::memory_order_acquire) || young_enough(age)) && accept(age, ttl);
+    };
   }
 
   /// How far back an L1 fill's write time is set (Cache::Prepared::age): the L2 entry's age
@@ -844,14 +862,15 @@ class TieredCache {
   /// would keep the value compressed (no inflate-then-deflate). A value L1 cannot hold (heavier
   /// than its max_bytes, over its max_value_size) is returned to the reader all the same,
   /// counted in Stats::uncacheable: reads do not throw.
+  /// (`as_if_up`: the resync, which runs before the channel counts as up again: no cap.)
   template <class Guard>
   void keep_in_l1(key_view key, std::string&& frame, const V& value, Duration ttl, Duration age,
-                  Guard guard) {
+                  Guard guard, bool as_if_up = false) {
     K k(key);
-    PutOptions o{.ttl = l1_put_ttl(ttl)};
+    PutOptions o{.ttl = as_if_up ? ttl : l1_put_ttl(ttl)};
     std::optional<typename L1::Prepared> p;
     try {
-      p.emplace(l1_.prepare_adopted(k, std::move(frame), value, o, l1_age(age)));
+      p.emplace(l1_.prepare_adopted(k, std::move(frame), value, o, as_if_up ? age : l1_age(age)));
     } catch (const ValueTooLarge&) {
       l1_.count_uncacheable();
       return;
@@ -1108,11 +1127,16 @@ class TieredCache {
 
   void on_channel(bool up) {
     if (up) {
-      // Messages may have been missed while down: start L1 afresh. (Before the first up, L1
-      // entries were stored with at most unsubscribed_ttl: nothing to clear.)
+      // Messages may have been missed while down: keep only the L1 entries L2 still holds as
+      // they are (clear L1 if L2 cannot tell). Until that is done the channel counts as down, so
+      // the degraded rule still applies. (Before the first up, L1 entries were stored with at
+      // most unsubscribed_ttl: nothing to check.)
       if (seen_up_ && !channel_up_.load(std::memory_order_acquire)) {
         bump_all();
-        l1_.clear();
+        if (!revalidate_l1()) {
+          l1_.clear();
+          resync_clears_.fetch_add(1, std::memory_order_relaxed);
+        }
         resyncs_.fetch_add(1, std::memory_order_relaxed);
       }
       seen_up_ = true;
@@ -1124,6 +1148,45 @@ class TieredCache {
       channel_up_.store(up, std::memory_order_release);
     }
     wait_cv_.notify_all();
+  }
+
+  /// The resync after the channel came back: reads from L2, 500 keys per round trip, the current
+  /// value of every key L1 holds, and stores it in L1 with L2's TTL and age (a fill: not kept if
+  /// a write of the key overtook the read); a key L2 no longer has (erased, expired, lost in a
+  /// restart) or holds undecodable is dropped. L1 stays warm, and what it holds afterwards is
+  /// what L2 holds. Returns false when L2 failed (the caller clears L1). Cost: the round trips,
+  /// and a decode per entry.
+  bool revalidate_l1() {
+    std::vector<K> keys;
+    l1_.walk([&](const K& key, const auto&) { keys.push_back(key); });
+    std::vector<std::string> l2_keys;
+    l2_keys.reserve(keys.size());
+    for (const K& k : keys) l2_keys.push_back(l2_key(k));
+    std::size_t kept = 0, dropped = 0;
+    std::vector<Epoch> epochs;
+    for (std::size_t i = 0; i < keys.size(); i += kReadBatch) {
+      const std::size_t end = std::min(keys.size(), i + kReadBatch);
+      const std::vector<std::string_view> batch(l2_keys.begin() + static_cast<std::ptrdiff_t>(i),
+                                                l2_keys.begin() + static_cast<std::ptrdiff_t>(end));
+      epochs.clear();
+      for (std::string_view k : batch) epochs.push_back(epoch_of(k));
+      Result<std::vector<std::optional<BackendEntry>>> read = backend_->get_many(batch);
+      if (!remote(read) || read->size() != batch.size()) return false;
+      for (std::size_t j = 0; j < batch.size(); ++j) {
+        const K& key = keys[i + j];
+        if (std::optional<Filled> f = filled_from(std::move((*read)[j]), /*count=*/false)) {
+          keep_in_l1(key, std::move(f->frame), f->value, std::min(f->ttl, l1_ttl_), f->age,
+                     not_overtaken(epochs[j]), /*as_if_up=*/true);
+          ++kept;
+        } else {
+          l1_.erase(key);
+          ++dropped;
+        }
+      }
+    }
+    resync_kept_.fetch_add(kept, std::memory_order_relaxed);
+    resync_dropped_.fetch_add(dropped, std::memory_order_relaxed);
+    return true;
   }
 
   std::size_t erase_local_matching(std::string_view glob) {
@@ -1170,7 +1233,8 @@ class TieredCache {
   /// L1's acquire (the flights live in L1's shards).
   template <class Accept>
   Acquired acquire(detail::LoadingKey pass, key_view key, Accept& accept, bool led_by_caller) {
-    return l1_.acquire(pass, key, accept, led_by_caller);
+    auto servable = degraded_rule(accept);
+    return l1_.acquire(pass, key, servable, led_by_caller);
   }
   void retire_flight(detail::LoadingKey pass, key_view key, const typename L1::FlightT* f) {
     l1_.retire_flight(pass, key, f);
@@ -1197,7 +1261,8 @@ class TieredCache {
   template <class Accept, class Load, class OptionsFor>
   V load_single_flight(detail::LoadingKey pass, key_view key, Accept& accept, Load& load,
                        OptionsFor& options_for) {
-    return l1_.single_flight(key, accept, [&](const std::shared_ptr<typename L1::FlightT>& f) {
+    auto servable = degraded_rule(accept);
+    return l1_.single_flight(key, servable, [&](const std::shared_ptr<typename L1::FlightT>& f) {
       const std::string k = l2_key(K(key));
       std::optional<Duration> l2_ttl;
       Epoch epoch{};
@@ -1404,7 +1469,8 @@ class TieredCache {
   std::atomic<std::uint64_t> all_epoch_{0};
   std::array<std::atomic<std::uint64_t>, kEpochStripes> key_epochs_{};
   std::atomic<std::uint64_t> l2_hits_{0}, l2_misses_{0}, l2_errors_{0}, decode_errors_{0}, sent_{0},
-      received_{0}, fills_dropped_{0}, resyncs_{0};
+      received_{0}, fills_dropped_{0}, resyncs_{0}, resync_kept_{0}, resync_dropped_{0},
+      resync_clears_{0};
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
   std::unique_ptr<Subscription> subscription_;  // last: stopped first
