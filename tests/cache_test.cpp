@@ -853,18 +853,27 @@ TEST_CASE("rebuild(): a reader during rebuilds never misses", "[cache][concurren
       }
     }
   });
+  // Rebuild at least 50 times, and until the reader has read every key 20 times meanwhile
+  // (polling its counter, with a deadline), so the reads overlap the rebuilds.
+  while (reads.load() == 0) std::this_thread::yield();
+  const long start = reads.load();
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
   std::size_t removed = 0;
-  for (int round = 1; round <= 50; ++round) {
+  int round = 0;
+  while (round < 50 ||
+         (reads.load() - start < 20 * kKeys && std::chrono::steady_clock::now() < deadline)) {
+    ++round;
     removed += c.rebuild([&] {
       for (int i = 0; i < kKeys; ++i) c.put(i, round);
       c.put(kKeys + round, round);  // one extra key per round, dropped by the next rebuild
     });
   }
+  const long during = reads.load() - start;
   stop = true;
   reader.join();
-  CHECK(reads.load() > 0);
+  CHECK(during >= 20 * kKeys);
   CHECK(misses.load() == 0);
-  CHECK(removed == 49);  // each round's extra key, by the round after it
+  CHECK(removed == static_cast<std::size_t>(round - 1));  // each extra key, by the next round
   CHECK(c.size() == kKeys + 1);
-  CHECK(c.get(0) == 50);
+  CHECK(c.get(0) == round);
 }
