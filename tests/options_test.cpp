@@ -1,12 +1,14 @@
 // Validation of larder/options.h: each bad field is refused with a message naming it.
 #include "larder/options.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
 
 #include "larder/cache.h"
+#include "larder/memoize.h"
 #include "test_util.h"
 
 using namespace std::chrono_literals;
@@ -59,4 +61,19 @@ TEST_CASE("removal causes have names", "[options]") {
   CHECK(larder::to_string(larder::RemovalCause::kReplaced) == "replaced");
   CHECK(larder::to_string(larder::RemovalCause::kExpired) == "expired");
   CHECK(larder::to_string(larder::RemovalCause::kEvicted) == "evicted");
+}
+
+TEST_CASE("larder::Ttl is a Duration in every way a caller uses one", "[options]") {
+  larder::Options<int, int> o{.default_ttl = 5min};
+  CHECK(o.default_ttl == 5min);
+  CHECK(o.default_ttl > 1s);
+  CHECK(o.default_ttl.count() == std::chrono::nanoseconds(5min).count());
+  const larder::Duration d = o.default_ttl;  // converts to its base
+  CHECK(d == 300s);
+  CHECK(o.default_ttl + 1s == 301s);
+  CHECK(std::min<larder::Duration>(o.default_ttl, 1s) == 1s);
+  o.default_ttl = larder::kNoExpiry;
+  CHECK(o.default_ttl == larder::kNoExpiry);
+  larder::MemoizeOptions<int> m{.ttl = std::chrono::milliseconds(1500)};
+  CHECK(m.ttl == 1500ms);
 }

@@ -74,7 +74,7 @@ struct MemoizeOptions {
   std::size_t max_entries = 0;
   /// How long a result stays fresh. Default zero: until the cache drops it (never, for the owned
   /// cache; the cache's own default_ttl for an existing one).
-  Duration ttl = Duration::zero();
+  Ttl ttl = Duration::zero();
   /// How long an absent result (see is_absent) stays cached. Default zero: absent results are
   /// not cached.
   Duration negative_ttl = Duration::zero();

@@ -89,6 +89,24 @@ class OptionalTtl : public std::optional<Duration> {
   }
 };
 
+/// The type of Options::default_ttl and MemoizeOptions::ttl: a Duration in every way (it is one:
+/// compare it, add to it, pass it where a Duration goes), except that a plain number
+/// (`{.default_ttl = 30}`) fails to compile with a sentence saying to write a duration.
+class Ttl : public Duration {
+ public:
+  constexpr Ttl() noexcept = default;
+  template <class Rep, class Period>
+  requires std::is_convertible_v<std::chrono::duration<Rep, Period>, Duration>
+  constexpr Ttl(std::chrono::duration<Rep, Period> d) noexcept  // NOLINT: any duration is a TTL
+      : Duration(d) {}
+  template <detail::PlainNumber N>
+  Ttl(N) {  // NOLINT(google-explicit-constructor): only to say why not
+    static_assert(detail::kNotADuration<N>,
+                  "larder: a TTL is a duration, not a plain number: write 30s (with using "
+                  "namespace std::chrono_literals) or std::chrono::seconds(30)");
+  }
+};
+
 /// Per-put settings.
 struct PutOptions {
   /// Time to live of this entry. Unset (default): Options::default_ttl. larder::kNoExpiry: never
@@ -139,7 +157,7 @@ struct Options {
   /// size with larder::codec_weigher<K, V>(). A value kept compressed always weighs its frame.
   std::function<std::size_t(const K&, const V&)> weigher{};
   /// TTL of a put without PutOptions::ttl. Default zero: never expires (kNoExpiry also means that).
-  Duration default_ttl = Duration::zero();
+  Ttl default_ttl = Duration::zero();
   /// Expire an entry this long after its last get/lookup/put (peek and contains do not count).
   /// Combines with TTLs: an entry expires at whichever deadline comes first. Entries put with
   /// kNoExpiry are exempt. Default zero: off.

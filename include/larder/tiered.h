@@ -233,7 +233,7 @@ class TieredCache {
         ns_(options_.key_namespace.empty() ? std::string() : options_.key_namespace + ":"),
         backend_(std::move(backend)),
         clock_(l1_options.clock ? l1_options.clock : std::make_shared<SteadyClock>()),
-        l1_ttl_(l1_options.default_ttl.count() == 0 ? kNoExpiry : l1_options.default_ttl),
+        l1_ttl_(l1_options.default_ttl.count() == 0 ? kNoExpiry : Duration(l1_options.default_ttl)),
         origin_(make_origin()),
         l1_(without_registry(std::move(l1_options))) {
     if (!backend_) throw InvalidArgument("larder: TieredCache needs a backend (got nullptr)");
