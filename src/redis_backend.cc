@@ -277,7 +277,10 @@ void RedisOptions::resolve() {
   if (keepalive.count() < 0) bad("keepalive", "must not be negative");
   if (retry_backoff.count() < 0) bad("retry_backoff", "must not be negative");
   if (!retry_reads) retry.reads = false;
-  if (retry_backoff != std::chrono::milliseconds(2)) retry.backoff = retry_backoff;
+  if (retry_backoff != std::chrono::milliseconds(2)) {  // the older spelling, set: it wins
+    retry.backoff = retry_backoff;
+    retry.max_backoff = std::max(retry.max_backoff, retry_backoff);
+  }
   retry.validate();
   if (pool_size == 0 || pool_size > 1024) {
     bad("pool_size", "must be in [1, 1024] (got " + std::to_string(pool_size) + ")");

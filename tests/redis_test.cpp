@@ -571,6 +571,10 @@ TEST_CASE("Retry policy: bad settings are refused, naming the field", "[redis]")
   RedisBackend old_style({.retry_reads = false, .retry_backoff = 7ms});
   CHECK_FALSE(old_style.options().retry.reads);
   CHECK(old_style.options().retry.backoff == 7ms);
+  // An older spelling above the new max_backoff's default raises it: still accepted, as before.
+  RedisBackend long_wait({.retry_backoff = 100ms});
+  CHECK(long_wait.options().retry.backoff == 100ms);
+  CHECK(long_wait.options().retry.max_backoff == 100ms);
 }
 
 TEST_CASE("Channel down: L1 entries live at most unsubscribed_ttl, L1 resyncs when it is back",

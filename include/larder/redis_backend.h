@@ -127,7 +127,8 @@ struct RedisOptions {
   Duration keepalive = std::chrono::seconds(15);
   /// Older spelling of retry.reads: false turns read retries off. Default true.
   bool retry_reads = true;
-  /// Older spelling of retry.backoff: a value other than 2ms replaces it. Default 2ms.
+  /// Older spelling of retry.backoff: a value other than 2ms replaces it (and raises
+  /// retry.max_backoff to it if need be). Default 2ms.
   Duration retry_backoff = std::chrono::milliseconds(2);
   /// Circuit breaker settings (larder/circuit_breaker.h).
   BreakerOptions breaker{};
