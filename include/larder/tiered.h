@@ -150,8 +150,8 @@ struct TieredStats {
   std::uint64_t fills_dropped = 0;  ///< L2 reads not kept in L1: a write of their key overtook them
   std::uint64_t resyncs = 0;        ///< times the channel came back and L1 was checked against L2
   bool channel_up = false;          ///< the invalidation channel is live (always, when disabled)
-  std::uint64_t resync_kept = 0;    ///< L1 entries a resync found unchanged in L2, and kept
-  std::uint64_t resync_dropped = 0;  ///< L1 entries a resync dropped: L2 differs or lacks them
+  std::uint64_t resync_kept = 0;    ///< L1 entries a resync refreshed from L2 and kept
+  std::uint64_t resync_dropped = 0;  ///< L1 entries a resync dropped: L2 no longer had them
   std::uint64_t resync_clears = 0;   ///< resyncs that cleared L1 because L2 failed
 };
 

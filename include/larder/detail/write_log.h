@@ -2,16 +2,14 @@
 // the rest.
 //
 // IMPLEMENTATION DETAILS
-// A hash set under a mutex. It exists only while a rebuild runs: the cache holds a pointer to it
-// (null otherwise), and a write adds its key before it stores, so an entry the rebuild's sweep
-// finds is either in the log or was stored before the rebuild began. The hash and equality are
-// the cache's own (seeded hash, transparent string equality), so a lookup by key_view does not
-// allocate.
+// A hash set under a mutex, a member of the cache for its whole life (so a write that saw the
+// cache's "rebuilding" flag never touches a freed log), empty and without memory between
+// rebuilds. A write adds its key before it stores, so an entry the rebuild's sweep finds is
+// either in the log or was stored before the rebuild began. Hash and equality are the cache's.
 #pragma once
 
 #include <absl/container/flat_hash_set.h>
 
-#include <cstddef>
 #include <utility>
 
 #include "larder/detail/mutex.h"
@@ -27,8 +25,7 @@ class WriteLog {
     MutexLock lock(mu_);
     keys_.insert(key);
   }
-  template <class KeyView>
-  bool contains(const KeyView& key) const {
+  bool contains(const K& key) const {
     MutexLock lock(mu_);
     return keys_.contains(key);
   }
@@ -36,10 +33,6 @@ class WriteLog {
   void clear() {
     MutexLock lock(mu_);
     absl::flat_hash_set<K, Hash, Eq>(0, keys_.hash_function(), keys_.key_eq()).swap(keys_);
-  }
-  std::size_t size() const {
-    MutexLock lock(mu_);
-    return keys_.size();
   }
 
  private:
