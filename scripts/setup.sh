@@ -6,15 +6,19 @@
 #   ./scripts/setup.sh --library               only what building the library needs: the compiler,
 #                                              CMake, Ninja, pkg-config, abseil, xxHash, zlib
 #   ./scripts/setup.sh --library --with-redis  the same plus hiredis, for the larder::redis component
+#   ./scripts/setup.sh --jvm                   also the opt-in JVM peer of bench/ (a JDK, Debian's
+#                                              Caffeine 2.6.2) and gnuplot for the hit-ratio plots
 set -euo pipefail
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 
 mode=all
 with_redis=0
+with_jvm=0
 for arg in "$@"; do
   case "$arg" in
     --library) mode=library ;;
+    --jvm) with_jvm=1 ;;
     --with-redis) with_redis=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "setup: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
@@ -38,12 +42,15 @@ everything=(
   git                                    # scripts/test-all.sh copies the tracked tree
 )
 
+jvm=(default-jdk-headless libcaffeine-java gnuplot-nox)  # bench/reference_table.sh, plots
+
 packages=("${library[@]}")
 if [ "$mode" = all ]; then
   packages+=("${redis[@]}" "${everything[@]}")
 elif [ "$with_redis" -eq 1 ]; then
   packages+=("${redis[@]}")
 fi
+if [ "$with_jvm" -eq 1 ]; then packages+=("${jvm[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do

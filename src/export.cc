@@ -253,6 +253,18 @@ std::string to_prometheus(const std::vector<CacheInfo>& caches) {
          {"larder_cache_uncacheable_total", "counter",
           "Values returned without being stored: too heavy for the cache."},
          caches, [](S c) -> Opt { return number(c.stats.uncacheable); });
+  single(out,
+         {"larder_cache_admissions_total", "counter",
+          "TinyLFU: window entries the frequency filter let into the main area."},
+         caches, [](S c) -> Opt { return number(c.stats.admissions); });
+  single(out,
+         {"larder_cache_rejected_total", "counter",
+          "TinyLFU: window entries the frequency filter evicted instead (also in evictions)."},
+         caches, [](S c) -> Opt { return number(c.stats.rejected); });
+  single(out,
+         {"larder_cache_window_fraction", "gauge",
+          "TinyLFU: the admission window's share of the capacity (0: LRU)."},
+         caches, [](S c) -> Opt { return number(c.stats.window_fraction); });
   single(
       out,
       {"larder_cache_refreshes_total", "counter", "Background refreshes started (refresh-ahead)."},
@@ -305,6 +317,9 @@ std::string to_json(const std::vector<CacheInfo>& caches, const RegistrySummary&
     field("compression_ratio", number(s.compression_ratio()));
     field("decode_errors", number(s.decode_errors));
     field("uncacheable", number(s.uncacheable));
+    field("admissions", number(s.admissions));
+    field("rejected", number(s.rejected));
+    field("window_fraction", number(s.window_fraction));
     if (c.memo) {
       const MemoizeStats& m = *c.memo;
       out +=

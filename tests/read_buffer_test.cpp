@@ -10,12 +10,12 @@
 TEST_CASE("read buffer: replays in order, reports a full stripe, skips nothing it kept",
           "[engine]") {
   larder::detail::ReadSection section;  // gives this thread its stripe id
-  larder::detail::ReadBuffer buf;
+  larder::detail::ReadBuffer<> buf;
   std::vector<std::uint32_t> seen;
-  for (std::uint32_t i = 0; i < larder::detail::ReadBuffer::kCapacity; ++i) CHECK(buf.record(i));
+  for (std::uint32_t i = 0; i < larder::detail::ReadBuffer<>::kCapacity; ++i) CHECK(buf.record(i));
   CHECK_FALSE(buf.record(99));
   buf.drain([&](std::uint32_t i) { seen.push_back(i); });
-  REQUIRE(seen.size() == larder::detail::ReadBuffer::kCapacity);
+  REQUIRE(seen.size() == larder::detail::ReadBuffer<>::kCapacity);
   for (std::uint32_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == i);
   CHECK(buf.record(100));
   CHECK(buf.record(100));  // a repeat of the pending last record is not recorded again

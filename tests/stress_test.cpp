@@ -37,7 +37,8 @@ struct ThreadResult {
   std::uint64_t listener_bad = 0;
 };
 
-void run_stress(std::size_t shards, int threads, int ops_per_thread) {
+void run_stress(std::size_t shards, int threads, int ops_per_thread,
+                larder::Policy policy = larder::Policy::kLru) {
   auto clock = std::make_shared<larder::ManualClock>();
   std::atomic<std::uint64_t> listener_bad{0};
   std::atomic<std::uint64_t> listener_calls{0};
@@ -54,7 +55,8 @@ void run_stress(std::size_t shards, int threads, int ops_per_thread) {
              listener_calls.fetch_add(1, std::memory_order_relaxed);
              if ((v >> 32) != k) listener_bad.fetch_add(1, std::memory_order_relaxed);
            },
-       .background_cleanup = 1ms});  // the real sweeper runs concurrently too
+       .background_cleanup = 1ms,  // the real sweeper runs concurrently too
+       .policy = policy});
 
   std::vector<ThreadResult> results(threads);
   std::vector<std::thread> pool;
@@ -120,6 +122,8 @@ void run_stress(std::size_t shards, int threads, int ops_per_thread) {
   CHECK(s.inserts() == s.size + s.evictions + s.expirations + s.explicit_removals);
   CHECK(listener_calls.load() == s.updates + s.evictions + s.expirations + s.explicit_removals);
   CHECK(s.evictions > 0);
+  CHECK(s.rejected <= s.evictions);
+  if (policy == larder::Policy::kTinyLfu) CHECK(s.admissions + s.rejected > 0);
   CHECK(s.expirations > 0);
   CHECK(s.explicit_removals > 0);
   // Every surviving value belongs to its key, and size/bytes agree with what is reachable.
@@ -147,6 +151,15 @@ TEST_CASE("stress: 4 threads on 1 shard (max contention)", "[stress]") { run_str
 
 TEST_CASE("stress: 3 threads on 64 shards (cross-shard eviction)", "[stress]") {
   run_stress(64, 3, 40'000);
+}
+
+TEST_CASE("stress: TinyLFU, 4 threads on 8 shards keep bounds, stats identities and values",
+          "[stress]") {
+  run_stress(8, 4, 30'000, larder::Policy::kTinyLfu);
+}
+
+TEST_CASE("stress: TinyLFU, 4 threads on 1 shard", "[stress]") {
+  run_stress(1, 4, 20'000, larder::Policy::kTinyLfu);
 }
 
 TEST_CASE("stress: concurrent puts into a full sharded cache keep the entry bound and count exact",

@@ -40,6 +40,11 @@
 // order decides. That is what lets a hit write nothing shared: it stamps its entry with the tick,
 // and only when the tick moved since (detail/recency_list.h). On the reference traces and the
 // benchmark's Zipf workload both stay within 0.1 percentage point of exact LRU's hit ratio.
+// With Options::policy = Policy::kTinyLfu every shard runs adaptive W-TinyLFU instead
+// (detail/tiny_lfu.h): new entries enter a small LRU window, and the window's oldest entry
+// enters the main area only if a frequency sketch says it is requested more often than the main
+// area's victim; otherwise that candidate is the entry evicted (kEvicted, Stats::rejected). The
+// window's share adapts to the workload (detail/window_tuner.h, Stats::window_fraction).
 //
 // WHEN EXPIRY HAPPENS. An entry put at time t with TTL d is returned by reads at times < t + d and
 // never at or after t + d. With expire_after_access = a, every get/lookup/put also moves that
@@ -109,6 +114,7 @@
 #include "larder/detail/shard.h"
 #include "larder/detail/sweeper.h"
 #include "larder/detail/value_store.h"
+#include "larder/detail/window_tuner.h"
 #include "larder/detail/write_log.h"
 #include "larder/errors.h"
 #include "larder/glob.h"
@@ -196,8 +202,11 @@ class Cache {
     bounds_.max_bytes = static_cast<std::int64_t>(options_.max_bytes);
     const std::size_t n = options_.shards ? options_.shards : auto_shards(options_);
     const detail::Features features = detail::features_of(options_, n);
-    shards_.build(n, [&](std::size_t) {
-      return ShardT(&hash_, &eq_, seed_, &bounds_, features, times_.access_ttl);
+    const detail::TinyLfuConfig tiny = tiny_lfu_config(features, n);
+    shards_.build(n, [&](std::size_t i) {
+      detail::TinyLfuConfig t = tiny;
+      t.seed += i;
+      return ShardT(&hash_, &eq_, seed_, &bounds_, features, times_.access_ttl, t);
     });
     if (options_.registry) {
       registry_id_ = options_.registry->add(
@@ -559,8 +568,11 @@ class Cache {
       st.evicted_bytes += c.evicted_bytes;
       st.expirations += c.expirations;
       st.explicit_removals += c.explicit_removals;
+      st.admissions += c.policy.admissions;
+      st.rejected += c.policy.rejected;
     }
     st.listener_errors = listener_errors_.load(std::memory_order_relaxed);
+    if (tuner_) st.window_fraction = tuner_->fraction().load(std::memory_order_relaxed) / 65536.0;
     values_.fill(st);
     st.uncacheable = uncacheable_.load(std::memory_order_relaxed);
     st.size = size();
@@ -1116,10 +1128,29 @@ class Cache {
   static constexpr auto kNothingAcceptable = [](Duration, Duration) { return false; };
   static constexpr auto kAnythingAcceptable = [](Duration, Duration) { return true; };
 
+  /// The shards' TinyLfu settings (Policy::kTinyLfu: also builds the cache's tuner).
+  detail::TinyLfuConfig tiny_lfu_config(const detail::Features& f, std::size_t shards) {
+    detail::TinyLfuConfig c;
+    if (f.recency != detail::Recency::kTinyLfu) return c;
+    c.count_entries = options_.max_entries != 0 || options_.max_bytes == 0;
+    const std::uint64_t bound = c.count_entries ? options_.max_entries : options_.max_bytes;
+    c.capacity = bound == 0 ? 0 : (bound + shards - 1) / shards;
+    c.fixed_weight = f.fixed_weight;
+    c.seed = seed_ * 0x9e3779b97f4a7c15ULL;
+    if (bound != 0) {
+      tuner_ = std::make_unique<detail::WindowTuner>(bound, c.count_entries, c.seed);
+      c.tuned_fraction = &tuner_->fraction();
+      c.observe = &detail::WindowTuner::observe;
+      c.tuner = tuner_.get();
+    }
+    return c;
+  }
+
   Options options_;
   Hash hash_;
   KeyEq eq_;
   std::uint64_t seed_ = 0;
+  std::unique_ptr<detail::WindowTuner> tuner_;  // Policy::kTinyLfu (bounded) only
   const Clock* clock_ = nullptr;
   detail::EntryTimes times_;  // what a put's times are made of (entry_time.h)
   detail::Bounds bounds_;     // max_entries / max_bytes and the totals every shard shares

@@ -98,6 +98,9 @@ struct MemoizeOptions {
   /// invalidate(name) there clears its cache (the whole cache, if it is a shared one).
   /// Default nullptr: not registered.
   Registry* registry = nullptr;
+  /// The cache's eviction policy (Options::policy): Policy::kLru (default) or Policy::kTinyLfu,
+  /// which keeps frequently requested results through scans of one-off arguments.
+  Policy policy = Policy::kLru;
 
   /// Throws larder::InvalidArgument naming the first field out of range.
   void validate() const {
@@ -567,7 +570,8 @@ auto cached(F fn, MemoizeOptions<detail::memo_result_t<F>> opts = {}) {
                                  .max_entries = opts.max_entries,
                                  .shards = opts.shards,
                                  .clock = opts.clock,
-                                 .background_cleanup = opts.background_cleanup});
+                                 .background_cleanup = opts.background_cleanup,
+                                 .policy = opts.policy});
     auto state = detail::MemoState<CacheT, A...>::make(
         std::move(cache), nullptr, std::function<V(A...)>(std::move(fn)),
         std::function<typename M::Key(A...)>(

@@ -66,6 +66,31 @@ constexpr std::string_view to_string(RemovalCause c) noexcept {
   return "unknown";
 }
 
+/// How a bounded cache chooses what to evict (Options::policy).
+enum class Policy : std::uint8_t {
+  /// Least recently used first (the default): exact LRU in a one-shard cache, LRU at the grain of
+  /// 1/16 of a shard in a cache of several. Best when what was used last is what comes next.
+  kLru,
+  /// Adaptive W-TinyLFU: a new entry enters a small LRU window; when the window overflows, its
+  /// oldest entry enters the main area only if a frequency sketch says it is requested more
+  /// often than the entry it would displace, else it is evicted (cause kEvicted, counted in
+  /// Stats::evictions and Stats::rejected). The window's share of the capacity adapts to the
+  /// workload (Stats::window_fraction). Survives scans and loops that flush an LRU; never more
+  /// than a point behind LRU on recency-heavy workloads (bench/README.md has the table).
+  kTinyLfu,
+};
+
+/// "lru", "tinylfu".
+constexpr std::string_view to_string(Policy p) noexcept {
+  switch (p) {
+    case Policy::kLru:
+      return "lru";
+    case Policy::kTinyLfu:
+      return "tinylfu";
+  }
+  return "unknown";
+}
+
 namespace detail {
 template <class>
 inline constexpr bool kNotADuration = false;
@@ -194,6 +219,10 @@ struct Options {
   /// larder/registry.h) from construction to destruction. A taken or empty name throws
   /// larder::InvalidArgument. Default nullptr: not registered.
   Registry* registry = nullptr;
+  /// Which entries a bounded cache evicts first (larder::Policy). Default Policy::kLru. With
+  /// Policy::kTinyLfu every shard runs adaptive W-TinyLFU (the shard count then does not change
+  /// the order's exactness). No effect on an unbounded cache.
+  Policy policy = Policy::kLru;
 
   /// Throws larder::InvalidArgument naming the first field out of range.
   void validate() const {
@@ -231,6 +260,10 @@ struct Options {
                                      "); use zero to turn it off");
     }
     compression.validate();
+    if (policy != Policy::kLru && policy != Policy::kTinyLfu) {
+      fail("policy", "must be larder::Policy::kLru or larder::Policy::kTinyLfu (got " +
+                         std::to_string(static_cast<int>(policy)) + ")");
+    }
     if (max_entries > kMaxEntries) {
       fail("max_entries", "must be at most " + std::to_string(kMaxEntries) + " (got " +
                               std::to_string(max_entries) + ")");

@@ -38,6 +38,13 @@ struct Stats {
   /// Values a read or a load returned without storing them: heavier than max_bytes or over
   /// compression.max_value_size (get_or_load, memoized calls, a TieredCache's L2 fills).
   std::uint64_t uncacheable = 0;
+  /// Policy::kTinyLfu: window entries the frequency filter let into the main area.
+  std::uint64_t admissions = 0;
+  /// Policy::kTinyLfu: window entries the frequency filter refused (evicted instead of the main
+  /// area's victim; also counted in evictions, and passed to listeners as kEvicted).
+  std::uint64_t rejected = 0;
+  /// Policy::kTinyLfu: the admission window's current share of the capacity (0..1); 0 otherwise.
+  double window_fraction = 0;
 
   /// hits + misses.
   std::uint64_t requests() const noexcept { return hits + misses; }

@@ -12,15 +12,19 @@
 //   sync(pool)                     before every change: the caller's pending reads
 //   add(pool, i, size)             a new entry (the shard now holds `size`)
 //   remove(pool, i)                an entry leaves
+//   replace(pool, old, now, size)  a put over a live key: entry `now` takes `old`'s place
 //   record_access(pool, i)         an access under the lock (a put over it, a locked read)
 //   prepare_eviction(pool)         before a run of victim() calls
 //   victim(pool) -> i | kNil       the next entry to evict (it is then removed, or not)
+//   settle()                       the shard is within its bounds again (after the last victim)
+// and, the TinyLfu alone (EvictionOrder asks it by type): counters(), rejected_last().
 //   likely_victim(pool, &n) -> i   what victim() will likely return, and its neighbour: to prefetch
 //   for_each(pool, f)              every entry (clear)
 //   reset()                        empty (the shard's entries are all gone)
 // The policies: ExactLru (exact_lru.h), for a one-shard cache; CoarseLru (coarse_lru.h), LRU at
-// tick grain, for each shard of a cache of several. Which one a cache uses is decided in
-// features.h. A new policy is a new file with these members and one more entry in `Recency` and
+// tick grain, for each shard of a cache of several; TinyLfu (tiny_lfu.h), adaptive W-TinyLFU,
+// for every shard of a cache with Options::policy = kTinyLfu. Which one a cache uses is decided
+// in features.h. A new policy is a new file with these members and one more entry in `Recency` and
 // the list below; nothing in the shard changes.
 //
 // The choice is made at run time (it depends on the shard count), once per shard; every call
@@ -38,13 +42,15 @@
 #include "larder/detail/coarse_lru.h"
 #include "larder/detail/exact_lru.h"
 #include "larder/detail/slot_pool.h"
+#include "larder/detail/tiny_lfu.h"
 
 namespace larder::detail {
 
 /// The policies an EvictionOrder can run, in the order of EvictionOrder's alternatives.
 enum class Recency : std::uint8_t {
-  kExact,   ///< ExactLru: exact LRU (one-shard caches)
-  kCoarse,  ///< CoarseLru: LRU at tick grain (each shard of a cache of several)
+  kExact,    ///< ExactLru: exact LRU (one-shard caches)
+  kCoarse,   ///< CoarseLru: LRU at tick grain (each shard of a cache of several)
+  kTinyLfu,  ///< TinyLfu: adaptive W-TinyLFU (Options::policy = kTinyLfu)
 };
 
 /// What a policy provides (see the file comment), for a pool of slots SlotT.
@@ -55,10 +61,12 @@ concept EvictionPolicy = requires(P& p, Pool& pool, std::uint32_t i,
   p.sync(pool);
   p.add(pool, i, std::size_t{});
   p.remove(pool, i);
+  p.replace(pool, i, i, std::size_t{});
   p.record_access(pool, i);
   p.prepare_eviction(pool);
   { p.victim(pool) } -> std::same_as<std::uint32_t>;
   { p.likely_victim(pool, n) } -> std::same_as<std::uint32_t>;
+  p.settle();
   p.for_each(pool, [](std::uint32_t) {});
   p.reset();
 };
@@ -66,10 +74,14 @@ concept EvictionPolicy = requires(P& p, Pool& pool, std::uint32_t i,
 /// One shard's eviction order: the policy chosen when the shard was built.
 class EvictionOrder {
  public:
-  explicit EvictionOrder(Recency r) {
+  /// `tiny`: the TinyLfu's settings (read only for Recency::kTinyLfu, which needs its hash).
+  EvictionOrder(Recency r, const TinyLfuConfig& tiny = {}) {
     switch (r) {
       case Recency::kCoarse:
         policy_.emplace<CoarseLru>();
+        break;
+      case Recency::kTinyLfu:
+        policy_.emplace<TinyLfu>(tiny);
         break;
       case Recency::kExact:
         break;  // (the default alternative)
@@ -97,7 +109,11 @@ class EvictionOrder {
     visit([&](auto& p) { p.remove(pool, i); });
   }
   template <class Pool>
-  void record_access(Pool& pool, std::uint32_t i) noexcept {
+  void replace(Pool& pool, std::uint32_t old, std::uint32_t now, std::size_t size) {
+    visit([&](auto& p) { p.replace(pool, old, now, size); });
+  }
+  template <class Pool>
+  void record_access(Pool& pool, std::uint32_t i) {
     visit([&](auto& p) { p.record_access(pool, i); });
   }
   template <class Pool>
@@ -112,6 +128,23 @@ class EvictionOrder {
   std::uint32_t likely_victim(Pool& pool, std::uint32_t* neighbour) noexcept {
     return visit([&](auto& p) { return p.likely_victim(pool, neighbour); });
   }
+  void settle() noexcept {
+    visit([](auto& p) { p.settle(); });
+  }
+  /// Whether the last victim() was a candidate the TinyLfu's filter refused (the only victim
+  /// that may be the entry just put).
+  bool rejected_last() const noexcept {
+    const auto* t = std::get_if<TinyLfu>(&policy_);
+    return t && t->rejected_last();
+  }
+  /// The TinyLfu's counters (zero for the LRU policies).
+  PolicyCounters counters() const noexcept {
+    const auto* t = std::get_if<TinyLfu>(&policy_);
+    return t ? t->counters() : PolicyCounters{};
+  }
+  void reset_counters() noexcept {
+    if (auto* t = std::get_if<TinyLfu>(&policy_)) t->reset_counters();
+  }
   template <class Pool, class F>
   void for_each(Pool& pool, F&& f) {
     visit([&](auto& p) { p.for_each(pool, f); });
@@ -121,7 +154,7 @@ class EvictionOrder {
   }
 
  private:
-  using Policies = std::variant<ExactLru, CoarseLru>;
+  using Policies = std::variant<ExactLru, CoarseLru, TinyLfu>;
 
   /// f(the policy): a chain of index compares, the last alternative unchecked.
   template <std::size_t I = 0, class F>

@@ -55,6 +55,14 @@ class ExactLru {
   void remove(Pool& pool, std::uint32_t i) noexcept {
     list_.unlink(pool, i);
   }
+  /// A put over a live key: `now` replaces `old`, most recently used.
+  template <class Pool>
+  void replace(Pool& pool, std::uint32_t old, std::uint32_t now, std::size_t size) noexcept {
+    remove(pool, old);
+    add(pool, now, size);
+  }
+  /// Nothing pending between evictions.
+  void settle() noexcept {}
   /// An access to live entry `i` under the lock: to the front.
   template <class Pool>
   void record_access(Pool& pool, std::uint32_t i) noexcept {
@@ -99,7 +107,7 @@ class ExactLru {
     };
   }
 
-  ReadBuffer reads_;  // (first: its stripes' alignment pads nothing before it)
+  ReadBuffer<> reads_;  // (first: its stripes' alignment pads nothing before it)
   RecencyList</*kCoarse=*/false> list_;
 };
 

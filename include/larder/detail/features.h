@@ -8,7 +8,8 @@
 // class per feature set from Feature.java; a C++ header-only cache keeps the flags and lets the
 // branch on a never-changing byte predict perfectly).
 //   recency         the eviction order's policy (eviction_order.h): exact LRU for one shard,
-//                   tick-grain LRU for each of several (a hit then writes nothing shared).
+//                   tick-grain LRU for each of several (a hit then writes nothing shared);
+//                   W-TinyLFU in every shard with Options::policy = kTinyLfu.
 //   access_expiry   expire_after_access: every read moves its entry's deadline, so reads take the
 //                   shard lock, and slots keep an access deadline.
 //   extras          the optional per-slot arrays (slot_pool.h): access deadlines with
@@ -47,7 +48,9 @@ struct Features {
 template <class K, class V>
 Features features_of(const Options<K, V>& o, std::size_t shards) noexcept {
   Features f;
-  f.recency = shards > 1 ? Recency::kCoarse : Recency::kExact;
+  f.recency = o.policy == Policy::kTinyLfu ? Recency::kTinyLfu
+              : shards > 1                 ? Recency::kCoarse
+                                           : Recency::kExact;
   f.access_expiry = o.expire_after_access.count() > 0;
   f.lock_free_puts =
       kInPlace<V> && !o.on_removal && !f.access_expiry && !o.weigher && !DynamicSized<V>;

@@ -25,6 +25,9 @@
 
 namespace larder::detail {
 
+/// kCoalesce: a hit on the slot the stripe recorded last, still pending, is not recorded again
+/// (right for recency; a frequency count wants every hit).
+template <bool kCoalesce = true>
 class ReadBuffer {
  public:
   static constexpr std::uint32_t kStripes = 4;
@@ -37,7 +40,8 @@ class ReadBuffer {
     const std::uint32_t h = s.head.load(std::memory_order_acquire);
     // A repeat of the stripe's last pending record changes nothing (moving an entry to the
     // front twice in a row is moving it once), so hot keys do not fill the stripe.
-    if (t != h && s.cells[(t - 1) % kCapacity].load(std::memory_order_relaxed) == slot) return true;
+    if (kCoalesce && t != h && s.cells[(t - 1) % kCapacity].load(std::memory_order_relaxed) == slot)
+      return true;
     if (t - h >= kCapacity) return false;
     s.cells[t % kCapacity].store(slot, std::memory_order_relaxed);
     s.tail.store(t + 1, std::memory_order_release);

@@ -159,6 +159,7 @@ struct Absence {
 struct ShardCounters {
   std::uint64_t puts = 0, updates = 0, evictions = 0, evicted_bytes = 0, expirations = 0,
                 explicit_removals = 0;
+  PolicyCounters policy;  // (the eviction order's own, TinyLfu only)
 };
 
 template <class K, class V, class Hasher, class KeyEq, class KeyView>
@@ -176,10 +177,11 @@ class alignas(128) Shard {
 
   /// `bounds`: the cache's limits and the totals all its shards share. `features`: which paths
   /// this cache takes (features.h). `access_ttl`: Options::expire_after_access in ns (0: off).
+  /// `tiny`: the TinyLfu's settings, with Recency::kTinyLfu (its hash is filled in here).
   Shard(const Hasher* hasher, const KeyEq* eq, std::uint64_t seed, Bounds* bounds,
-        const Features& features, std::int64_t access_ttl)
+        const Features& features, std::int64_t access_ttl, TinyLfuConfig tiny = {})
       : pool_(features.extras),
-        order_(features.recency),
+        order_(features.recency, with_hash(tiny)),
         features_(features),
         hasher_(hasher),
         eq_(eq),
@@ -420,11 +422,14 @@ class alignas(128) Shard {
   /// The write-side counters.
   ShardCounters counters() {
     MutexLock lock(mu);
-    return counters_;
+    ShardCounters c = counters_;
+    c.policy = order_.counters();
+    return c;
   }
   void reset_counters() {
     MutexLock lock(mu);
     counters_ = {};
+    order_.reset_counters();
   }
 
   /// The expired entries a put reclaims on its way (amortized cleanup).
@@ -760,8 +765,8 @@ class alignas(128) Shard {
     const std::int64_t delta = std::int64_t{m.weight} - std::int64_t{weight_of(i)};
     bytes_ += delta;
     add_totals(0, delta);
-    unlink(i);
-    order_.add(pool_, j, index_.size());
+    order_.replace(pool_, i, j, index_.size());
+    unlink(i, /*order=*/false);
     limbo_.retire(pool_, i);
     ++counters_.puts;
     ++counters_.updates;
@@ -825,19 +830,26 @@ class alignas(128) Shard {
     return true;
   }
 
-  /// Evicts the eviction order's victims, never `keep`, while over() is true and there is one to
-  /// evict; returns whether over() still holds (nothing left here to evict).
+  /// Evicts the eviction order's victims, never `keep` (unless the TinyLfu's filter rejects it),
+  /// while over() is true and there is one to evict; returns whether over() still holds
+  /// (nothing left here to evict).
   template <class Over>
   bool evict_while(Over&& over, std::uint32_t keep, Batch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (!over()) return false;
+    if (!over()) {
+      order_.settle();
+      return false;
+    }
     order_.prepare_eviction(pool_);
-    for (std::uint32_t t = order_.victim(pool_); t != kNil && t != keep; t = order_.victim(pool_)) {
+    for (std::uint32_t t = order_.victim(pool_); t != kNil && (t != keep || order_.rejected_last());
+         t = order_.victim(pool_)) {
       remove(t, RemovalCause::kEvicted, out);
       if (!over()) {
+        order_.settle();
         prefetch_tail();
         return false;
       }
     }
+    order_.settle();
     return true;
   }
   /// Starts loading the lines that evicting the likely victim writes besides its own (which the
@@ -970,6 +982,15 @@ class alignas(128) Shard {
   std::uint32_t hash32(const SlotT& s) const noexcept {
     return static_cast<std::uint32_t>(seeded_hash(*hasher_, KeyView(s.key()), seed_));
   }
+  /// `tiny` with this shard's key hash (TinyLfuConfig::hash).
+  TinyLfuConfig with_hash(TinyLfuConfig tiny) const noexcept {
+    tiny.hash = [](const void* self, std::uint32_t i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      const Shard& s = *static_cast<const Shard*>(self);  // (called under s.mu)
+      return s.hash32(s.pool_[i]);
+    };
+    tiny.ctx = this;
+    return tiny;
+  }
 
   /// A new, unpublished slot with key, value, times and tags. Throws with nothing changed.
   std::uint32_t build(K&& key, Payload<V>&& value, const EntryMeta& m,
@@ -991,10 +1012,11 @@ class alignas(128) Shard {
     if (pool_[i].tagged) tags_.remove(i);
     pool_.release(i);
   }
-  /// Takes live slot `i` out of the eviction order, the expiry heap and the tag index.
-  void unlink(std::uint32_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  /// Takes live slot `i` out of the eviction order (unless `order` is false: the caller has),
+  /// the expiry heap and the tag index.
+  void unlink(std::uint32_t i, bool order = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto& s = pool_[i];
-    order_.remove(pool_, i);
+    if (order) order_.remove(pool_, i);
     heap_.remove(pool_, i);
     if (s.tagged) tags_.remove(i);
   }
