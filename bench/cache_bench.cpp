@@ -26,15 +26,19 @@
 namespace larder_bench {
 namespace {
 
-class Larder {
+template <larder::Policy kPolicy>
+class LarderWith {
  public:
-  explicit Larder(std::size_t capacity) : cache_({.max_entries = capacity}) {}
+  explicit LarderWith(std::size_t capacity)
+      : cache_({.max_entries = capacity, .policy = kPolicy}) {}
   std::optional<std::uint64_t> get(std::uint64_t k) { return cache_.get(k); }
   void put(std::uint64_t k, std::uint64_t v) { cache_.put(k, v); }
 
  private:
   larder::Cache<std::uint64_t, std::uint64_t> cache_;
 };
+using Larder = LarderWith<larder::Policy::kLru>;  // the default cache
+using LarderTinyLfu = LarderWith<larder::Policy::kTinyLfu>;
 
 constexpr std::size_t kGetPutSize = 2 << 14;  // 32,768
 constexpr std::size_t kGetPutMask = kGetPutSize - 1;
@@ -159,7 +163,8 @@ double replay_hit_percent() {
 
 void print_summary(const Results& results) {
   auto mops = [&](const std::string& run) { return results.mops(run); };
-  const char* impls[] = {"larder", "mutex-lru", "tbb-lru", "libcuckoo", "flat_hash_map"};
+  const char* impls[] = {"larder",  "larder-tinylfu", "mutex-lru",
+                         "tbb-lru", "libcuckoo",      "flat_hash_map"};
   std::printf("\n== GetPut, Mops/s (total across threads)\n");
   std::printf("%-8s %-7s", "mix", "threads");
   for (const char* n : impls) std::printf(" %13s", n);
@@ -183,11 +188,12 @@ void print_summary(const Results& results) {
   }
   std::printf("\n== Cache-aside (2^21 Zipf keys, capacity 131,072), Mops/s [hit %% of that run]\n");
   std::printf("%-7s", "threads");
-  for (const char* n : {"larder", "mutex-lru", "tbb-lru"}) std::printf(" %20s", n);
+  const char* aside[] = {"larder", "larder-tinylfu", "mutex-lru", "tbb-lru"};
+  for (const char* n : aside) std::printf(" %20s", n);
   std::printf("   larder/mutex-lru\n");
   for (int t : {1, 2, 4}) {
     std::printf("%-7d", t);
-    for (const char* n : {"larder", "mutex-lru", "tbb-lru"}) {
+    for (const char* n : aside) {
       const std::string run = std::string("cacheaside/") + n + "@" + std::to_string(t);
       if (!results.has(run)) {
         std::printf(" %20s", "-");
@@ -236,6 +242,19 @@ void print_summary(const Results& results) {
               "cache-aside hit ratio, replay: larder (default) - exact LRU", diff,
               (diff <= 0.5 && diff >= -0.5) ? "PASS" : "FALL SHORT");
   std::printf("    (larder %.2f%%, exact LRU %.2f%%)\n", larder_hr, exact_hr);
+
+  // Policy::kTinyLfu against the default policy, same run.
+  target("GetPut read100, 2 threads: larder kTinyLfu / larder kLru",
+         mops("getput/larder-tinylfu/read100@2") / mops("getput/larder/read100@2"), 0.8);
+  target("GetPut read75, 2 threads: larder kTinyLfu / larder kLru",
+         mops("getput/larder-tinylfu/read75@2") / mops("getput/larder/read75@2"), 0.8);
+  target("cache-aside, 2 threads: larder kTinyLfu / larder kLru",
+         mops("cacheaside/larder-tinylfu@2") / mops("cacheaside/larder@2"), 1.0);
+  const double tiny_hr = replay_hit_percent<LarderTinyLfu>();
+  std::printf("  %-62s %+6.2f pp (target >= 0)  %s\n",
+              "cache-aside hit ratio, replay: larder kTinyLfu - larder kLru", tiny_hr - larder_hr,
+              tiny_hr >= larder_hr ? "PASS" : "FALL SHORT");
+  std::printf("    (kTinyLfu %.2f%%, kLru %.2f%%)\n", tiny_hr, larder_hr);
 }
 
 }  // namespace
@@ -244,6 +263,7 @@ void print_summary(const Results& results) {
 int main(int argc, char** argv) {
   using namespace larder_bench;
   register_impl<Larder>("larder", true, true);
+  register_impl<LarderTinyLfu>("larder-tinylfu", true, true);
   register_impl<MutexLru>("mutex-lru", true, true);
   register_impl<TbbLru>("tbb-lru", true, true);
   register_impl<Cuckoo>("libcuckoo", true, false);

@@ -2,7 +2,8 @@
 // several runs: it is randomized) and Belady's OPT, on the same traces and sizes as
 // tests/trace_test.cpp. Run by bench/reference_table.sh; prints one Markdown row per cell.
 //
-// Usage: java -cp caffeine.jar:. TraceReference RUNS TRACE.trace.gz SIZE [SIZE...]
+// Usage: java -cp caffeine.jar:. TraceReference [--csv] RUNS TRACE.trace.gz SIZE [SIZE...]
+// (--csv: "trace,size,lru,caffeine,opt" rows instead, for bench/plot_hit_ratio.sh)
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.BufferedReader;
@@ -92,7 +93,9 @@ public final class TraceReference {
     return 100.0 * hits / n;
   }
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] argv) throws Exception {
+    boolean csv = argv[0].equals("--csv");
+    String[] args = csv ? java.util.Arrays.copyOfRange(argv, 1, argv.length) : argv;
     int runs = Integer.parseInt(args[0]);
     String path = args[1];
     String name = Paths.get(path).getFileName().toString().replace(".trace.gz", "");
@@ -101,8 +104,8 @@ public final class TraceReference {
       int size = Integer.parseInt(args[a]);
       double best = 0;
       for (int r = 0; r < runs; r++) best = Math.max(best, caffeine(keys, size));
-      System.out.printf("| %s | %d | %.2f | %.2f | %.2f |%n", name, size, lru(keys, size), best,
-          opt(keys, size));
+      String format = csv ? "%s,%d,%.2f,%.2f,%.2f%n" : "| %s | %d | %.2f | %.2f | %.2f |%n";
+      System.out.printf(format, name, size, lru(keys, size), best, opt(keys, size));
     }
   }
 }

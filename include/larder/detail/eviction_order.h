@@ -49,8 +49,8 @@ namespace larder::detail {
 /// The policies an EvictionOrder can run, in the order of EvictionOrder's alternatives.
 enum class Recency : std::uint8_t {
   kExact,    ///< ExactLru: exact LRU (one-shard caches)
-  kCoarse,   ///< CoarseLru: LRU at tick grain (each shard of a cache of several)
   kTinyLfu,  ///< TinyLfu: adaptive W-TinyLFU (Options::policy = kTinyLfu)
+  kCoarse,   ///< CoarseLru: LRU at tick grain (each shard of a cache of several)
 };
 
 /// What a policy provides (see the file comment), for a pool of slots SlotT.
@@ -129,7 +129,7 @@ class EvictionOrder {
     return visit([&](auto& p) { return p.likely_victim(pool, neighbour); });
   }
   void settle() noexcept {
-    visit([](auto& p) { p.settle(); });
+    if (auto* t = std::get_if<TinyLfu>(&policy_)) t->settle();  // (a no-op for the LRUs)
   }
   /// Whether the last victim() was a candidate the TinyLfu's filter refused (the only victim
   /// that may be the entry just put).
@@ -154,7 +154,8 @@ class EvictionOrder {
   }
 
  private:
-  using Policies = std::variant<ExactLru, CoarseLru, TinyLfu>;
+  // (The default several-shard cache's policy last: the one dispatch reaches without a compare.)
+  using Policies = std::variant<ExactLru, TinyLfu, CoarseLru>;
 
   /// f(the policy): a chain of index compares, the last alternative unchecked.
   template <std::size_t I = 0, class F>

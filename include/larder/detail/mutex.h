@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -77,6 +78,8 @@ class ABSL_LOCKABLE Mutex {
 class ABSL_SCOPED_LOCKABLE MutexLock {
  public:
   explicit MutexLock(Mutex& m) ABSL_EXCLUSIVE_LOCK_FUNCTION(m) : m_(m) { m_.lock(); }
+  /// Adopts `m`, which the caller holds (a try_lock that succeeded).
+  MutexLock(Mutex& m, std::adopt_lock_t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(m) : m_(m) {}
   ~MutexLock() ABSL_UNLOCK_FUNCTION() { m_.unlock(); }
   MutexLock(const MutexLock&) = delete;
   MutexLock& operator=(const MutexLock&) = delete;

@@ -18,8 +18,9 @@
 // transition). The real shards read it when sizing their windows; an entry moves between the
 // areas only through the normal flow (the window's overflow, evictions), never in bulk.
 // The cost: every access to a sampled key runs kShares simulated accesses under the tuner's
-// lock (held inside a shard's lock: the lock order is shard, then tuner); unsampled keys cost one
-// hash mix. Memory: at most kShares x kShadowEntries small nodes per cache (about 0.2 MB),
+// lock (taken inside a shard's lock: the lock order is shard, then tuner; only try-locked, so a
+// shard never waits for another's simulation and a busy tuner drops the sample); unsampled keys
+// cost one hash mix. Memory: at most kShares x kShadowEntries small nodes per cache (about 0.2 MB),
 // allocated as the shadows fill.
 // Measured on the reference traces (bench/README.md): within 1 point of the better of exact LRU
 // and Caffeine 2.6.2 on every trace and size, including both ends (sprite and loop).
@@ -79,7 +80,10 @@ class WindowTuner {
   void record(std::uint32_t hash, std::uint32_t weight) {
     const std::uint64_t x = hash_u64(hash, salt_);
     if (x > threshold_) return;  // not sampled
-    MutexLock lock(mu_);
+    // (Another shard is simulating: drop this sample rather than wait. The shadows estimate
+    // hit ratios; a sample lost now and then moves them by nothing a decision sees.)
+    if (!mu_.try_lock()) return;
+    MutexLock lock(mu_, std::adopt_lock);
     for (std::size_t k = 0; k < kShares.size(); ++k) {
       if (shadows_[k]->access(x, weight)) score_[k] += 1.0;
     }
