@@ -132,7 +132,6 @@ class TinyLfu {
     window_.push_front(pool, i);
     const std::uint64_t u = units(pool, i);
     window_units_ += u;
-    total_units_ += u;
     shrink_window(pool);
   }
   /// Entry `i` leaves.
@@ -153,22 +152,19 @@ class TinyLfu {
         probation_.unlink(pool, i);
         break;
     }
-    total_units_ -= u;
   }
   /// Entry `old` is replaced by `now` (a put over a live key): `now` takes its place, then counts
   /// as an access.
   template <class Pool>
   [[gnu::noinline]] void replace(Pool& pool, std::uint32_t old, std::uint32_t now,
-                                 std::size_t size) {
+                                 std::size_t /*size*/) {
     const std::uint8_t seg = pool[old].seen.load(std::memory_order_relaxed);
     remove(pool, old);
     const std::uint64_t u = units(pool, now);
     pool[now].seen.store(seg, std::memory_order_relaxed);
     list(seg).push_front(pool, now);
-    total_units_ += u;
     if (seg == kWindow) window_units_ += u;
     if (seg == kProtected) protected_units_ += u;
-    (void)size;
     access(pool, now);
   }
   /// An access to live entry `i` under the lock.
@@ -191,7 +187,7 @@ class TinyLfu {
       if (v == candidate_ || v == kNil) v = protected_.tail();
       const std::uint32_t c = candidate_;
       if (v == kNil || units(pool, c) > main_capacity()) return reject(pool, c);
-      if (admit(pool, c, v)) return v;  // (the candidate meets the next victim, if any)
+      if (admit(c, v)) return v;  // (the candidate meets the next victim, if any)
       return reject(pool, c);
     }
     if (std::uint32_t v = probation_.tail(); v != kNil) return v;
@@ -231,7 +227,7 @@ class TinyLfu {
     window_.reset();
     probation_.reset();
     protected_.reset();
-    window_units_ = protected_units_ = total_units_ = 0;
+    window_units_ = protected_units_ = 0;
     settle();
   }
   const PolicyCounters& counters() const noexcept { return counters_; }
@@ -338,8 +334,7 @@ class TinyLfu {
     return c;
   }
   /// Whether candidate `c` should displace victim `v`.
-  template <class Pool>
-  bool admit(Pool&, std::uint32_t c, std::uint32_t v) noexcept {
+  bool admit(std::uint32_t c, std::uint32_t v) noexcept {
     const unsigned fc = sketch_.frequency(config_.hash(config_.ctx, c));
     const unsigned fv = sketch_.frequency(config_.hash(config_.ctx, v));
     if (fc > fv) return true;
@@ -368,7 +363,7 @@ class TinyLfu {
 
   ReadBuffer</*kCoalesce=*/false> reads_;  // (first: its stripes' alignment pads nothing before it)
   List window_, probation_, protected_;
-  std::uint64_t window_units_ = 0, protected_units_ = 0, total_units_ = 0;
+  std::uint64_t window_units_ = 0, protected_units_ = 0;
   std::uint32_t candidate_ = kNil;  // the oldest candidate not yet compared
   std::uint32_t candidates_ = 0;    // candidates pending, from candidate_ headward
   bool rejecting_ = false;          // the last victim was a rejected candidate
